@@ -1,0 +1,34 @@
+# The two commands: `make run` (set up and start the service) and `make test` (set up and test).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck openapi check-openapi install clean bench
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh $(VENV)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/innsyn migrate
+	$(BIN)/innsyn serve
+
+test: $(STAMP)
+	bash scripts/system-packages.sh
+	INNSYN_TEST_BACKENDS=sqlite,postgresql bash scripts/with-services.sh \
+		$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench examples
+	$(BIN)/ruff format --check app tests bench examples
+	$(BIN)/mypy app
+
+openapi: $(STAMP)
+	$(BIN)/innsyn openapi --out openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

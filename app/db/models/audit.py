@@ -1,0 +1,31 @@
+"""Append-only audit trail, hash-chained per stream (a request, or ``system``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db.types import UTCDateTime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, to which request. ``detail`` never holds personal data."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("stream", "seq", name="uq_audit_stream_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=40, index=True)
+    seq: int
+    request_id: str | None = Field(default=None, max_length=40, index=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=64)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

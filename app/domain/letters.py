@@ -1,0 +1,83 @@
+"""The words the person receives, in Norwegian (nb) or English (en). Pure text, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.refusals import REASONS, RefusalReason
+
+_COMPLAINT = {
+    "nb": (
+        "Du kan klage til Datatilsynet (www.datatilsynet.no, postboks 458 Sentrum, 0105 Oslo), "
+        "og du kan bringe saken inn for domstolene."
+    ),
+    "en": (
+        "You may lodge a complaint with the Norwegian Data Protection Authority, Datatilsynet "
+        "(www.datatilsynet.no), and you may take the matter to court."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    body: str
+
+
+def verification_code(language: str, code: str, minutes: int) -> Letter:
+    if language == "en":
+        return Letter(
+            "Confirm your privacy request",
+            f"Your confirmation code is {code}. It is valid for {minutes} minutes.\n"
+            "If you did not make a request, you can ignore this message.",
+        )
+    return Letter(
+        "Bekreft forespørselen din om personopplysninger",
+        f"Koden din er {code}. Den gjelder i {minutes} minutter.\n"
+        "Hvis du ikke har sendt en forespørsel, kan du se bort fra denne meldingen.",
+    )
+
+
+def acknowledgement(language: str, request_id: str, due: date) -> Letter:
+    if language == "en":
+        return Letter(
+            "We have received your privacy request",
+            f"Reference {request_id}. We will answer without undue delay and at the latest "
+            f"by {due.isoformat()}.",
+        )
+    return Letter(
+        "Vi har mottatt forespørselen din",
+        f"Referanse {request_id}. Vi svarer uten ugrunnet opphold og senest {due.isoformat()}.",
+    )
+
+
+def extension(language: str, request_id: str, months: int, reason: str, due: date) -> Letter:
+    """Art. 12(3): the person is told of an extension, with reasons, within the first month."""
+    if language == "en":
+        return Letter(
+            "We need more time to answer your request",
+            f"Reference {request_id}. Because {reason}, we extend the time limit by {months} "
+            f"month(s) under GDPR Art. 12(3). You will have our answer by {due.isoformat()}.",
+        )
+    return Letter(
+        "Vi trenger mer tid til å svare",
+        f"Referanse {request_id}. Fordi {reason}, forlenger vi fristen med {months} måned(er) "
+        f"etter personvernforordningen art. 12(3). Du får svar senest {due.isoformat()}.",
+    )
+
+
+def refusal(language: str, request_id: str, code: RefusalReason, explanation: str) -> Letter:
+    """Art. 12(4) and pol. § 16(2): reasons, the precise legal reference, and remedies."""
+    reason = REASONS[code]
+    lang = "en" if language == "en" else "nb"
+    if lang == "en":
+        head = f"Reference {request_id}. We cannot carry out your request."
+        ref = f"Legal basis: {reason.legal_reference}."
+        title = "Answer to your privacy request"
+    else:
+        head = f"Referanse {request_id}. Vi kan ikke imøtekomme forespørselen din."
+        ref = f"Rettslig grunnlag: {reason.legal_reference}."
+        title = "Svar på forespørselen din om personopplysninger"
+    text = reason.en if lang == "en" else reason.nb
+    return Letter(title, "\n\n".join([head, text, explanation, ref, _COMPLAINT[lang]]))

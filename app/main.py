@@ -1,0 +1,80 @@
+"""The FastAPI application: wiring only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app import problems
+from app.middleware import BodySizeLimit
+from app.routers import ops
+from app.routers import requests as requests_router
+from app.runtime import Runtime
+from app.settings import Settings, get_settings
+
+API_VERSION = "1.0.0"
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable operation ids (``tag-name``) so generated clients do not churn."""
+    tag = str(route.tags[0]) if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or Runtime.build(settings)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if runtime is None:
+                await rt.db.dispose()
+
+    app = FastAPI(
+        title="Innsyn",
+        version=API_VERSION,
+        summary="GDPR data-subject requests, answered within the month.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(requests_router.router)
+    app.include_router(ops.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    _add_problem_schema(app)
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "required": ["type", "title", "status"],
+            "properties": {
+                "type": {"type": "string", "format": "uri-reference"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "instance": {"type": "string"},
+            },
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

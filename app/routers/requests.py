@@ -1,0 +1,194 @@
+"""``/v1/requests``: file, list, view, verify, extend, refuse and withdraw requests."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.deps import Approver, CallerDep, OptionalPrincipal, RuntimeDep, SessionDep, StaffReader
+from app.domain.requests import RequestKind, RequestStatus
+from app.routers.responses import AUTH, problems
+from app.schemas.requests import (
+    CodeIn,
+    ExtendIn,
+    RefuseIn,
+    RequestCreate,
+    RequestCreated,
+    RequestPage,
+    RequestSummary,
+    RequestView,
+    SubjectStatus,
+    VerificationView,
+    WithdrawIn,
+)
+from app.services import request_views, requests
+
+router = APIRouter(prefix="/v1/requests", tags=["requests"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="File a request",
+    responses=problems(400, *AUTH, 413, 422),
+)
+async def create_request(
+    body: RequestCreate, rt: RuntimeDep, session: SessionDep, caller: CallerDep, response: Response
+) -> RequestCreated:
+    """File a request from a website form (API key) or on a person's behalf (staff)."""
+    created = await requests.create(rt, session, principal=caller, body=body)
+    r = created.request
+    response.headers["Location"] = f"/v1/requests/{r.id}"
+    summary = request_views.summary(r, rt.clock.now())
+    return RequestCreated(
+        id=r.id,
+        kind=summary.kind,
+        status=summary.status,
+        received_at=r.received_at,
+        due_at=summary.due_at,
+        status_token=created.status_token,
+        verification=VerificationView(method=r.verification_method, state=r.verification_state),
+    )
+
+
+@router.get("", summary="List requests", responses=problems(*AUTH, 422))
+async def list_requests(
+    rt: RuntimeDep,
+    session: SessionDep,
+    _staff: StaffReader,
+    status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
+    kind: RequestKind | None = None,
+    due_before: datetime | None = None,
+    overdue: bool | None = None,
+    updated_since: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=320, description="subject e-mail")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> RequestPage:
+    """Requests, newest first; dashboards poll with ``updated_since``."""
+    flt = request_views.ListFilter(
+        status=status_,
+        kind=kind,
+        due_before=due_before,
+        overdue=overdue,
+        updated_since=updated_since,
+        q=q,
+    )
+    items, next_cursor = await request_views.list_page(
+        rt, session, flt, limit=limit, cursor=cursor
+    )
+    return RequestPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{request_id}",
+    summary="View a request",
+    response_model=RequestView,
+    responses={304: {"description": "Not modified"}, **problems(*AUTH, 404)},
+)
+async def get_request(
+    request_id: str,
+    rt: RuntimeDep,
+    session: SessionDep,
+    staff: StaffReader,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The full view: timeline, due dates, tasks, holds and outcome. Sends an ETag."""
+    request = await requests.get(session, request_id)
+    view = await request_views.staff_view(rt, session, request)
+    body = view.model_dump_json().encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    if if_none_match and etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    await request_views.record_read(rt, session, request, staff, "request")
+    return Response(body, media_type="application/json", headers={"ETag": etag})
+
+
+@router.post(
+    "/{request_id}/verification",
+    summary="Verify identity",
+    responses=problems(*AUTH, 404, 409, 422, 429),
+)
+async def verify_request(
+    request_id: str, body: CodeIn, rt: RuntimeDep, session: SessionDep, caller: CallerDep
+) -> RequestSummary:
+    """Submit the e-mail one-time code (form), or attest identity as an operator."""
+    request = await requests.verify(rt, session, request_id, principal=caller, body=body)
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/verification/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a new code",
+    responses=problems(*AUTH, 404, 409, 429),
+)
+async def resend_code(
+    request_id: str, rt: RuntimeDep, session: SessionDep, _caller: CallerDep
+) -> RequestSummary:
+    """Send a fresh one-time code to the e-mail on the request (throttled)."""
+    request = await requests.resend_code(rt, session, request_id)
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.get(
+    "/{request_id}/status", summary="Status for the person", responses=problems(403, 404, 422)
+)
+async def subject_status(
+    request_id: str,
+    token: Annotated[str, Query(min_length=8, max_length=200)],
+    rt: RuntimeDep,
+    session: SessionDep,
+) -> SubjectStatus:
+    """Minimal status the person sees with their ``status_token``."""
+    return await request_views.subject_status(rt, session, request_id, token)
+
+
+@router.post(
+    "/{request_id}/extend", summary="Extend the deadline", responses=problems(*AUTH, 404, 409, 422)
+)
+async def extend_request(
+    request_id: str, body: ExtendIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """Extend by one or two months, before the first deadline; the person is told why."""
+    request = await requests.extend(rt, session, request_id, principal=staff, body=body)
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/refuse", summary="Refuse the request", responses=problems(*AUTH, 404, 409, 422)
+)
+async def refuse_request(
+    request_id: str, body: RefuseIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """Refuse with a reason code and explanation; the person gets a written refusal."""
+    request = await requests.refuse(rt, session, request_id, principal=staff, body=body)
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/withdraw",
+    summary="Withdraw the request",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def withdraw_request(
+    request_id: str,
+    rt: RuntimeDep,
+    session: SessionDep,
+    caller: OptionalPrincipal,
+    token: Annotated[str | None, Query(max_length=200)] = None,
+    body: WithdrawIn | None = None,
+) -> RequestSummary:
+    """Stop processing: by the person (``token``) or by staff."""
+    request = await requests.withdraw(
+        rt,
+        session,
+        request_id,
+        principal=caller,
+        token=token or (body.token if body else None),
+        reason=body.reason if body else None,
+    )
+    return request_views.summary(request, rt.clock.now())

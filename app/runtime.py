@@ -1,0 +1,47 @@
+"""The long-lived parts one process shares: settings, database, clock, cipher, mailer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.clock import Clock, SystemClock
+from app.crypto import DataCipher
+from app.db.engine import Database
+from app.security import StaffTokenVerifier
+from app.services.mail import Mailer
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.db.models import DsrRequest
+
+# Called in the same transaction when a request becomes verified (the planner hooks in here).
+VerifiedHook = Callable[["Runtime", "AsyncSession", "DsrRequest"], Awaitable[Any]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    cipher: DataCipher
+    mailer: Mailer
+    tokens: StaffTokenVerifier
+    on_verified: list[VerifiedHook] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
+        assert settings.data_key is not None
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            clock=clock or SystemClock(),
+            cipher=DataCipher(settings.data_key.get_secret_value()),
+            mailer=Mailer(
+                sender=settings.mail_from, smtp_url=settings.smtp_url, outbox=settings.outbox_dir
+            ),
+            tokens=StaffTokenVerifier(settings),
+        )

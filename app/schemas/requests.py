@@ -1,0 +1,180 @@
+"""Request bodies and views of ``/v1/requests`` (the contract in api.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import model_validator
+
+from app.domain.identifiers import InvalidIdentifier, normalise_national_id, normalise_phone
+from app.domain.refusals import RefusalReason
+from app.domain.requests import Channel, RequestKind, RequestStatus
+
+
+class Subject(BaseModel):
+    """Who the request is about. At least one identifier that can find their data."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    name: str | None = Field(default=None, max_length=200)
+    national_id: str | None = Field(default=None, max_length=20)
+    customer_ids: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        try:
+            return None if value is None else normalise_phone(value)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("national_id")
+    @classmethod
+    def _national_id(cls, value: str | None) -> str | None:
+        try:
+            return None if value is None else normalise_national_id(value)
+        except InvalidIdentifier as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Subject:
+        if not (self.email or self.phone or self.national_id or self.customer_ids):
+            raise ValueError(
+                "subject needs at least one of email, phone, national_id or customer_ids"
+            )
+        extra = self.model_extra or {}
+        if len(extra) > 20 or any(not isinstance(v, str | int) for v in extra.values()):
+            raise ValueError("extra subject fields must be at most 20 strings or numbers")
+        return self
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["staff"]
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: RequestKind
+    subject: Subject
+    language: Literal["nb", "en"] | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    id_token: str | None = Field(default=None, max_length=16_000)
+    channel: Channel | None = None
+    received_at: AwareDatetime | None = None
+    verification: VerificationIn | None = None
+
+
+class VerificationView(BaseModel):
+    method: str
+    state: str
+    verified_at: datetime | None = None
+
+
+class RequestCreated(BaseModel):
+    id: str
+    kind: RequestKind
+    status: RequestStatus
+    received_at: datetime
+    due_at: datetime
+    status_token: str = Field(description="Shown once: lets the person see status and withdraw.")
+    verification: VerificationView
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    detail: dict[str, Any]
+
+
+class ExtensionView(BaseModel):
+    months: int
+    reason: str | None
+    extended_at: datetime | None
+
+
+class RequestSummary(BaseModel):
+    id: str
+    kind: RequestKind
+    status: RequestStatus
+    channel: Channel
+    language: str
+    received_at: datetime
+    due_at: datetime
+    extended_due_at: datetime | None
+    effective_due_at: datetime
+    target_due_date: date
+    legal_due_date: date
+    overdue: bool
+    verification: VerificationView
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class RequestView(RequestSummary):
+    subject: dict[str, Any]
+    details: dict[str, Any]
+    extension: ExtensionView | None
+    refusal: dict[str, Any] | None
+    timeline: list[TimelineEntry]
+    tasks: list[dict[str, Any]] = Field(default_factory=list)
+    holds: list[dict[str, Any]] = Field(default_factory=list)
+    outcome: dict[str, Any] | None
+    allowed_actions: list[str]
+
+
+class RequestPage(BaseModel):
+    items: list[RequestSummary]
+    next_cursor: str | None
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1, le=2)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class RefuseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_code: RefusalReason
+    explanation: str = Field(min_length=3, max_length=5000)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+    token: str | None = Field(default=None, max_length=200, description="the status token")
+
+
+class CodeIn(BaseModel):
+    """Either the e-mail code (form) or a staff attestation (operator)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, min_length=4, max_length=12)
+    method: Literal["staff"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class SubjectStatus(BaseModel):
+    id: str
+    kind: RequestKind
+    status: RequestStatus
+    due_at: datetime
+    extended_due_at: datetime | None
+    completed_at: datetime | None
+    download_url: str | None

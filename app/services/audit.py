@@ -1,0 +1,87 @@
+"""Appending to and reading the audit trail, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models import AuditEvent
+from app.domain.audit import GENESIS, chain_breaks, event_hash
+
+SYSTEM_STREAM = "system"
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "stream": event.stream,
+        "seq": event.seq,
+        "request_id": event.request_id,
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "detail": event.detail,
+    }
+
+
+async def append(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    request_id: str | None = None,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one event to its stream's chain. Callers never pass personal data in ``detail``."""
+    stream = request_id or SYSTEM_STREAM
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Serialise appends per stream; SQLite already serialises writers (BEGIN IMMEDIATE).
+        await session.exec(  # type: ignore[call-overload]
+            text("SELECT pg_advisory_xact_lock(hashtext(:s))"), params={"s": stream}
+        )
+    last = (
+        await session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.stream == stream)
+            .order_by(col(AuditEvent.seq).desc())
+            .limit(1)
+        )
+    ).first()
+    event = AuditEvent(
+        stream=stream,
+        seq=(last.seq + 1) if last else 1,
+        request_id=request_id,
+        at=at,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail or {},
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
+    )
+    event.hash = event_hash(event.prev_hash, _hashed_fields(event))
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
+    rows = await session.exec(
+        select(AuditEvent).where(AuditEvent.stream == stream).order_by(col(AuditEvent.seq))
+    )
+    return list(rows)
+
+
+def verify(events: list[AuditEvent]) -> list[int]:
+    """Sequence numbers of events that break the chain (empty when it verifies)."""
+    triples = [(e.prev_hash, e.hash, _hashed_fields(e)) for e in events]
+    return [events[i].seq for i in chain_breaks(triples)]

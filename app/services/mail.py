@@ -1,0 +1,50 @@
+"""Outgoing mail to the data subject: SMTP when configured, otherwise a local outbox folder."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from app.domain.letters import Letter
+from app.ids import new_id
+
+
+class Mailer:
+    """Sends a letter to one address. Addresses are never logged."""
+
+    def __init__(self, *, sender: str, smtp_url: str | None, outbox: Path) -> None:
+        self.sender = sender
+        self.smtp_url = smtp_url
+        self.outbox = outbox
+
+    def _message(self, to: str, letter: Letter) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = letter.subject
+        message.set_content(letter.body)
+        return message
+
+    async def send(self, to: str, letter: Letter) -> None:
+        message = self._message(to, letter)
+        if self.smtp_url:
+            await asyncio.to_thread(self._send_smtp, message)
+        else:
+            await asyncio.to_thread(self._write_outbox, message)
+
+    def _send_smtp(self, message: EmailMessage) -> None:
+        url = urlparse(self.smtp_url)
+        smtp_cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+        with smtp_cls(url.hostname or "localhost", url.port or 25, timeout=10) as smtp:
+            if url.scheme == "smtp+starttls":
+                smtp.starttls()
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            smtp.send_message(message)
+
+    def _write_outbox(self, message: EmailMessage) -> None:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        (self.outbox / f"{new_id('mail')}.eml").write_bytes(message.as_bytes())

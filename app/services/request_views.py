@@ -1,0 +1,210 @@
+"""Read side of requests: the staff view, the dashboard list, the person's status."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models import AuditEvent, DsrRequest
+from app.domain import deadlines
+from app.domain.errors import InvalidInput, NotPermitted
+from app.domain.identifiers import InvalidIdentifier, normalise_national_id
+from app.domain.requests import TERMINAL, RequestKind, RequestStatus, allowed_actions
+from app.runtime import Runtime
+from app.schemas.requests import (
+    ExtensionView,
+    RequestSummary,
+    RequestView,
+    SubjectStatus,
+    TimelineEntry,
+    VerificationView,
+)
+from app.security import Principal
+from app.services import audit
+from app.services.requests import get, overdue
+from app.services.subjects import SubjectVault
+
+READ_PREFIX = "read."
+# Later parts (tasks, holds) add their sections to the staff view through these.
+ViewSection = Callable[[AsyncSession, DsrRequest], Awaitable[dict[str, Any]]]
+VIEW_SECTIONS: list[ViewSection] = []
+
+
+def summary(request: DsrRequest, now: datetime) -> RequestSummary:
+    extended = request.extended_legal_date
+    return RequestSummary(
+        id=request.id,
+        kind=RequestKind(request.kind),
+        status=RequestStatus(request.status),
+        channel=request.channel,  # type: ignore[arg-type]
+        language=request.language,
+        received_at=request.received_at,
+        due_at=deadlines.end_of_day_utc(request.legal_due_date),
+        extended_due_at=deadlines.end_of_day_utc(extended) if extended else None,
+        effective_due_at=request.effective_due_at,
+        target_due_date=request.extended_target_date or request.target_due_date,
+        legal_due_date=extended or request.legal_due_date,
+        overdue=overdue(request, now),
+        verification=VerificationView(
+            method=request.verification_method,
+            state=request.verification_state,
+            verified_at=request.verified_at,
+        ),
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        completed_at=request.completed_at,
+    )
+
+
+async def staff_view(
+    rt: Runtime, session: AsyncSession, request: DsrRequest
+) -> RequestView:
+    vault = SubjectVault(rt.cipher)
+    notes = vault.notes(request)
+    events = await audit.events_for(session, stream=request.id)
+    sections: dict[str, Any] = {}
+    for section in VIEW_SECTIONS:
+        sections.update(await section(session, request))
+    refusal = None
+    if request.refusal_code:
+        refusal = {
+            "reason_code": request.refusal_code,
+            "explanation": notes.get("refusal_explanation"),
+        }
+    extension = None
+    if request.extension_months:
+        extension = ExtensionView(
+            months=request.extension_months,
+            reason=notes.get("extension_reason"),
+            extended_at=request.extended_at,
+        )
+    return RequestView(
+        **summary(request, rt.clock.now()).model_dump(),
+        subject=vault.subject(request),
+        details=vault.details(request),
+        extension=extension,
+        refusal=refusal,
+        timeline=[_entry(e) for e in events if not e.action.startswith(READ_PREFIX)],
+        outcome=request.outcome,
+        allowed_actions=[a.value for a in allowed_actions(RequestStatus(request.status))],
+        **sections,
+    )
+
+
+def _entry(event: AuditEvent) -> TimelineEntry:
+    return TimelineEntry(
+        at=event.at,
+        actor=event.actor,
+        action=event.action,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        detail=event.detail,
+    )
+
+
+async def record_read(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal, part: str
+) -> None:
+    """The access log seed 002 promises: who saw which person's data, and when."""
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=principal.actor,
+        action=f"{READ_PREFIX}{part}",
+        request_id=request.id,
+    )
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: RequestStatus | None = None
+    kind: RequestKind | None = None
+    due_before: datetime | None = None
+    overdue: bool | None = None
+    updated_since: datetime | None = None
+    q: str | None = None
+
+
+def encode_cursor(request_id: str) -> str:
+    return base64.urlsafe_b64encode(request_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not valid", field="cursor") from exc
+    if not value.startswith("req_"):
+        raise InvalidInput("cursor is not valid", field="cursor")
+    return value
+
+
+async def list_page(
+    rt: Runtime, session: AsyncSession, flt: ListFilter, *, limit: int, cursor: str | None
+) -> tuple[list[RequestSummary], str | None]:
+    """Newest first; the cursor is the last id seen (ids sort by creation time)."""
+    now = rt.clock.now()
+    query = select(DsrRequest)
+    if flt.status is not None:
+        query = query.where(DsrRequest.status == flt.status.value)
+    if flt.kind is not None:
+        query = query.where(DsrRequest.kind == flt.kind.value)
+    if flt.due_before is not None:
+        query = query.where(DsrRequest.effective_due_at < flt.due_before)
+    if flt.overdue is not None:
+        open_states = [s.value for s in RequestStatus if s not in TERMINAL]
+        is_overdue = col(DsrRequest.status).in_(open_states) & (DsrRequest.effective_due_at < now)
+        query = query.where(is_overdue if flt.overdue else ~is_overdue)
+    if flt.updated_since is not None:
+        query = query.where(DsrRequest.updated_at > flt.updated_since)
+    if flt.q:
+        query = query.where(_identifier_match(rt, flt.q))
+    if cursor:
+        query = query.where(col(DsrRequest.id) < decode_cursor(cursor))
+    rows = list(await session.exec(query.order_by(col(DsrRequest.id).desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].id) if more and rows else None
+    return [summary(r, now) for r in rows], next_cursor
+
+
+def _identifier_match(rt: Runtime, q: str) -> Any:
+    vault = SubjectVault(rt.cipher)
+    q = q.strip()
+    if "@" in q:
+        return DsrRequest.email_hash == vault.email_hash(q)
+    try:
+        return DsrRequest.national_id_hash == vault.national_id_hash(normalise_national_id(q))
+    except InvalidIdentifier:
+        raise InvalidInput("q must be an e-mail address or a national id", field="q") from None
+
+
+async def subject_status(
+    rt: Runtime, session: AsyncSession, request_id: str, token: str
+) -> SubjectStatus:
+    """What the person may see with their status token: no personal data, no internals."""
+    request = await get(session, request_id)
+    if not SubjectVault.token_matches(request, token):
+        raise NotPermitted("the status token does not match this request")
+    view = summary(request, rt.clock.now())
+    download = None
+    if request.status == RequestStatus.completed.value and request.kind in (
+        RequestKind.access.value,
+        RequestKind.portability.value,
+    ):
+        download = f"/v1/requests/{request.id}/report?format=json&token={token}"
+    return SubjectStatus(
+        id=request.id,
+        kind=view.kind,
+        status=view.status,
+        due_at=view.due_at,
+        extended_due_at=view.extended_due_at,
+        completed_at=request.completed_at,
+        download_url=download,
+    )

@@ -1,0 +1,362 @@
+"""Use cases that change a request: create, verify, extend, refuse, withdraw.
+
+Every function works inside the caller's transaction (it flushes, never commits), so a state
+change and its audit event land together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models import DsrRequest, VerificationChallenge
+from app.domain import deadlines, letters
+from app.domain.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    TooManyAttempts,
+    VerificationFailed,
+)
+from app.domain.requests import (
+    TERMINAL,
+    Action,
+    Channel,
+    RequestStatus,
+    Role,
+    next_status,
+    require_staff_role,
+)
+from app.ids import new_id
+from app.runtime import Runtime
+from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate
+from app.security import SYSTEM, Principal
+from app.services import audit
+from app.services.subjects import SubjectVault
+
+CREATE_ROLES = frozenset({Role.operator, Role.approver, Role.admin})
+_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+
+
+@dataclass(frozen=True)
+class Created:
+    request: DsrRequest
+    status_token: str
+
+
+async def get(session: AsyncSession, request_id: str, *, for_update: bool = False) -> DsrRequest:
+    """The request, or ``NotFound``; ``for_update`` locks the row on PostgreSQL."""
+    row = await session.get(DsrRequest, request_id, with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"no request with id {request_id}")
+    return row
+
+
+async def transition(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    action: Action,
+    principal: Principal,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Apply one lifecycle step and audit it; the domain decides whether it is legal."""
+    before = RequestStatus(request.status)
+    after = next_status(before, action)
+    now = rt.clock.now()
+    request.status = after.value
+    request.updated_at = now
+    if after is RequestStatus.completed:
+        request.completed_at = now
+    if after in TERMINAL:
+        request.closed_at = now
+    session.add(request)
+    await audit.append(
+        session,
+        at=now,
+        actor=principal.actor,
+        action=f"request.{action.value}",
+        request_id=request.id,
+        from_status=before.value,
+        to_status=after.value,
+        detail=detail,
+    )
+
+
+def _check_creator(principal: Principal, body: RequestCreate) -> None:
+    if principal.kind == "form":
+        if body.received_at is not None or body.channel not in (None, Channel.web):
+            raise NotPermitted("received_at and channel may only be set by staff")
+        if body.verification is not None:
+            raise NotPermitted("only staff can attest a person's identity")
+        return
+    if not principal.has_any(CREATE_ROLES):
+        raise NotPermitted("filing a request needs the operator, approver or admin role")
+    if body.verification is not None:
+        require_staff_role(Action.verify, principal.roles)
+
+
+async def create(
+    rt: Runtime, session: AsyncSession, *, principal: Principal, body: RequestCreate
+) -> Created:
+    """File a request: the one-month clock starts at ``received_at`` (D2, D3)."""
+    _check_creator(principal, body)
+    now = rt.clock.now()
+    received_at = body.received_at or now
+    if received_at > now:
+        raise InvalidInput("received_at cannot be in the future", field="received_at")
+    if body.id_token is not None and not rt.settings.oidc_issuer:
+        raise InvalidInput("id_token verification is not configured", field="id_token")
+
+    vault = SubjectVault(rt.cipher)
+    received_on = deadlines.receipt_date(received_at)
+    due = deadlines.first_deadline(received_on)
+    token = secrets.token_urlsafe(24)
+    subject = body.subject.model_dump(mode="json", exclude_none=True)
+    request = DsrRequest(
+        id=new_id("req"),
+        kind=body.kind.value,
+        status=RequestStatus.received.value,
+        channel=(body.channel or Channel.web).value,
+        language=body.language or rt.settings.default_language,
+        received_at=received_at,
+        created_at=now,
+        updated_at=now,
+        target_due_date=due.target,
+        legal_due_date=due.legal,
+        effective_due_at=deadlines.end_of_day_utc(due.legal),
+        subject_ciphertext="",
+        verification_method="email" if body.subject.email else "manual",
+        verification_state="pending",
+        status_token_hash=vault.token_hash(token),
+        created_by=principal.actor,
+    )
+    vault.store_subject(request, subject)
+    vault.store_details(request, body.details)
+    session.add(request)
+    await session.flush()
+    await audit.append(
+        session,
+        at=now,
+        actor=principal.actor,
+        action="request.received",
+        request_id=request.id,
+        to_status=request.status,
+        detail={"kind": request.kind, "channel": request.channel},
+    )
+    if body.verification is not None:
+        vault.add_note(request, "verification_note", body.verification.note)
+        await _mark_verified(rt, session, request, principal, method="staff")
+    elif body.subject.email:
+        await _send_code(rt, session, request, body.subject.email, first=True)
+    return Created(request=request, status_token=token)
+
+
+async def _mark_verified(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal, *, method: str
+) -> None:
+    request.verification_method = method
+    request.verification_state = "verified"
+    request.verified_at = rt.clock.now()
+    await transition(rt, session, request, Action.verify, principal, detail={"method": method})
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if email:
+        letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
+        await rt.mailer.send(email, letter)
+    for hook in rt.on_verified:
+        await hook(rt, session, request)
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+async def _send_code(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, email: str, *, first: bool
+) -> None:
+    now = rt.clock.now()
+    code = _new_code()
+    ttl = timedelta(minutes=rt.settings.verification_code_minutes)
+    challenge = await session.get(VerificationChallenge, request.id)
+    if challenge is None:
+        challenge = VerificationChallenge(
+            request_id=request.id, code_hash="", sent_at=now, expires_at=now + ttl
+        )
+    elif not first:
+        wait = challenge.sent_at + timedelta(seconds=rt.settings.verification_resend_seconds)
+        if now < wait:
+            raise TooManyAttempts("a code was sent recently", int((wait - now).total_seconds()) + 1)
+        challenge.sends += 1
+        challenge.attempts = 0
+    challenge.code_hash = _hasher.hash(code)
+    challenge.sent_at = now
+    challenge.expires_at = now + ttl
+    session.add(challenge)
+    await session.flush()
+    minutes = rt.settings.verification_code_minutes
+    await rt.mailer.send(email, letters.verification_code(request.language, code, minutes))
+    await audit.append(
+        session, at=now, actor=SYSTEM.actor, action="verification.code_sent", request_id=request.id
+    )
+
+
+async def resend_code(rt: Runtime, session: AsyncSession, request_id: str) -> DsrRequest:
+    request = await get(session, request_id, for_update=True)
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if request.status != RequestStatus.received.value or not email:
+        raise InvalidTransition("this request is not waiting for an e-mail code")
+    await _send_code(rt, session, request, email, first=False)
+    return request
+
+
+async def verify(
+    rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: CodeIn
+) -> DsrRequest:
+    """Confirm identity: the e-mail code (form client) or a staff attestation (operator)."""
+    request = await get(session, request_id, for_update=True)
+    if body.method == "staff":
+        if principal.kind != "staff":
+            raise NotPermitted("only staff can attest a person's identity")
+        require_staff_role(Action.verify, principal.roles)
+        if not body.note:
+            raise InvalidInput("a staff attestation needs a note", field="note")
+        next_status(RequestStatus(request.status), Action.verify)
+        SubjectVault(rt.cipher).add_note(request, "verification_note", body.note)
+        await _mark_verified(rt, session, request, principal, method="staff")
+        return request
+    if not body.code:
+        raise InvalidInput("send the code from the e-mail, or method=staff with a note")
+    await _check_code(rt, session, request, body.code, principal)
+    await _mark_verified(rt, session, request, principal, method="email")
+    return request
+
+
+async def _check_code(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, code: str, principal: Principal
+) -> None:
+    next_status(RequestStatus(request.status), Action.verify)
+    challenge = await session.get(VerificationChallenge, request.id)
+    if challenge is None:
+        raise InvalidTransition("no code was sent for this request")
+    if challenge.attempts >= rt.settings.verification_max_attempts:
+        raise TooManyAttempts("too many wrong codes; ask for a new one")
+    now = rt.clock.now()
+    if now > challenge.expires_at:
+        raise VerificationFailed("the code has expired; ask for a new one")
+    try:
+        _hasher.verify(challenge.code_hash, code)
+    except VerifyMismatchError:
+        await _record_failed_attempt(rt, request.id, principal)
+        raise VerificationFailed("the code is not correct") from None
+    await session.delete(challenge)
+
+
+async def _record_failed_attempt(rt: Runtime, request_id: str, principal: Principal) -> None:
+    """Counted in its own transaction: the caller's is rolled back by the error that follows."""
+    async with rt.db.session() as session:
+        challenge = await session.get(VerificationChallenge, request_id)
+        if challenge is not None:
+            challenge.attempts += 1
+            session.add(challenge)
+        await audit.append(
+            session,
+            at=rt.clock.now(),
+            actor=principal.actor,
+            action="verification.failed",
+            request_id=request_id,
+        )
+
+
+async def extend(
+    rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: ExtendIn
+) -> DsrRequest:
+    """Art. 12(3): up to two further months, with reasons, decided within the first month."""
+    require_staff_role(Action.extend, principal.roles)
+    request = await get(session, request_id, for_update=True)
+    next_status(RequestStatus(request.status), Action.extend)
+    now = rt.clock.now()
+    if now > deadlines.end_of_day_utc(request.legal_due_date):
+        raise InvalidTransition("the first deadline has passed: it can no longer be extended")
+    total = request.extension_months + body.months
+    if total > 2:
+        raise InvalidTransition(
+            f"already extended by {request.extension_months} month(s); the law allows two in all"
+        )
+    due = deadlines.extended_deadline(deadlines.receipt_date(request.received_at), total)
+    request.extension_months = total
+    request.extended_target_date = due.target
+    request.extended_legal_date = due.legal
+    request.extended_at = now
+    request.effective_due_at = deadlines.end_of_day_utc(due.legal)
+    request.updated_at = now
+    vault = SubjectVault(rt.cipher)
+    vault.add_note(request, "extension_reason", body.reason)
+    session.add(request)
+    await audit.append(
+        session,
+        at=now,
+        actor=principal.actor,
+        action="request.extended",
+        request_id=request.id,
+        detail={"months": body.months, "total_months": total, "legal_due": due.legal.isoformat()},
+    )
+    email = vault.subject(request).get("email")
+    if email:
+        letter = letters.extension(request.language, request.id, total, body.reason, due.legal)
+        await rt.mailer.send(email, letter)
+    return request
+
+
+async def refuse(
+    rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: RefuseIn
+) -> DsrRequest:
+    """Art. 12(4): a written refusal with reasons and the right to complain and go to court."""
+    require_staff_role(Action.refuse, principal.roles)
+    request = await get(session, request_id, for_update=True)
+    vault = SubjectVault(rt.cipher)
+    request.refusal_code = body.reason_code.value
+    vault.add_note(request, "refusal_explanation", body.explanation)
+    await transition(
+        rt, session, request, Action.refuse, principal, detail={"reason_code": body.reason_code}
+    )
+    email = vault.subject(request).get("email")
+    if email:
+        letter = letters.refusal(request.language, request.id, body.reason_code, body.explanation)
+        await rt.mailer.send(email, letter)
+    return request
+
+
+async def withdraw(
+    rt: Runtime,
+    session: AsyncSession,
+    request_id: str,
+    *,
+    principal: Principal | None,
+    token: str | None,
+    reason: str | None,
+) -> DsrRequest:
+    """Stop processing at the person's wish (their status token) or by staff."""
+    request = await get(session, request_id, for_update=True)
+    vault = SubjectVault(rt.cipher)
+    if principal is None or principal.kind != "staff":
+        if token is None or not vault.token_matches(request, token):
+            raise NotPermitted("withdrawing needs the request's status token or a staff role")
+        principal = Principal(kind="subject", id=request.id)
+    else:
+        require_staff_role(Action.withdraw, principal.roles)
+    if reason:
+        vault.add_note(request, "withdraw_reason", reason)
+    await transition(rt, session, request, Action.withdraw, principal)
+    return request
+
+
+def overdue(request: DsrRequest, now: datetime) -> bool:
+    return request.status not in {s.value for s in TERMINAL} and now > request.effective_due_at

@@ -1,0 +1,113 @@
+"""Service settings, read from the environment (prefix ``INNSYN_``) and an optional ``.env``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRETS_FILE = "dev-secrets.json"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="INNSYN_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    signing_key: SecretStr | None = Field(
+        default=None, description="HS256 key for locally issued staff tokens (development)."
+    )
+    data_key: SecretStr | None = Field(
+        default=None, description="Key that encrypts personal data at rest (urlsafe base64, 32 bytes)."
+    )
+    oidc_issuer: str | None = Field(default=None, description="Issuer of staff tokens in production.")
+    oidc_audience: str = "innsyn"
+    oidc_jwks_url: str | None = None
+    staff_roles_claim: str = "roles"
+    token_ttl_minutes: int = 60 * 8
+
+    max_body_bytes: int = 1_000_000
+    default_language: Literal["nb", "en"] = "nb"
+    smtp_url: str | None = None
+    mail_from: str = "personvern@innsyn.invalid"
+    verification_code_minutes: int = 15
+    verification_max_attempts: int = 5
+    verification_resend_seconds: int = 60
+    unverified_close_days: int = 14
+
+    connectors_file: Path | None = None
+    run_workers: bool = True
+    worker_concurrency: int = 64
+    lease_seconds: int = 30
+    alert_days_before: list[int] = Field(default_factory=lambda: [7, 1])
+    scheduler_interval_seconds: int = 60
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver_url(cls, value: str) -> str:
+        """Accept the usual ``postgres://`` spellings and point them at asyncpg."""
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'innsyn.db'}"
+        if self.env == "production":
+            missing = [n for n in ("signing_key", "data_key") if getattr(self, n) is None]
+            if missing and not self.oidc_issuer:
+                raise ValueError(f"production needs INNSYN_{missing[0].upper()} or an OIDC issuer")
+            if self.data_key is None:
+                raise ValueError("production needs INNSYN_DATA_KEY")
+        else:
+            self._load_dev_secrets()
+        return self
+
+    def _load_dev_secrets(self) -> None:
+        """Outside production, create and keep local keys so the CLI and the server agree."""
+        if self.signing_key is not None and self.data_key is not None:
+            return
+        path = self.var_dir / DEV_SECRETS_FILE
+        stored: dict[str, str] = {}
+        if path.exists():
+            stored = json.loads(path.read_text())
+        if "signing_key" not in stored or "data_key" not in stored:
+            import base64
+
+            stored.setdefault("signing_key", secrets.token_urlsafe(48))
+            stored.setdefault("data_key", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(stored))
+            path.chmod(0o600)
+        if self.signing_key is None:
+            self.signing_key = SecretStr(stored["signing_key"])
+        if self.data_key is None:
+            self.data_key = SecretStr(stored["data_key"])
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()
