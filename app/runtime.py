@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock, SystemClock
 from app.crypto import DataCipher
+from app.connectors.registry import ConnectorRegistry
 from app.db.engine import Database
 from app.security import StaffTokenVerifier
 from app.services.mail import Mailer
@@ -30,6 +31,7 @@ class Runtime:
     cipher: DataCipher
     mailer: Mailer
     tokens: StaffTokenVerifier
+    connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     on_verified: list[VerifiedHook] = field(default_factory=list)
 
     @classmethod

@@ -232,6 +232,14 @@ service imap-login {
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# No 2 s delay on a wrong password, and no growing per-IP penalty after
+# failures (both would only slow tests down).
+auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 
 passdb {
   driver = passwd-file

@@ -82,7 +82,7 @@ async def database_url(
         await _ensure_pg_database(url)
     else:
         pytest.fail(f"unknown backend {backend}")
-    await asyncio.to_thread(upgrade, url)
+    await asyncio.to_thread(upgrade, url)  # the real migrations build the schema
     return url
 
 

@@ -1,0 +1,196 @@
+"""The public connector API: what a connector declares, receives and returns.
+
+A connector is a class with a ``kind`` slug, a pydantic ``config_model``, the data
+``categories`` it holds, and one async method per declared capability. It is registered
+under the entry-point group ``innsyn.connectors`` and configured per instance in the
+connectors file. Capabilities are declared, never implied by stub methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_VERSION = 1
+
+
+class Capability(StrEnum):
+    collect = "collect"
+    erase = "erase"
+    rectify = "rectify"
+    restrict = "restrict"
+    holds = "holds"
+
+
+class DataCategory(BaseModel):
+    """A kind of personal data a system holds, with the facts an Art. 15(1) answer must give."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    purpose: str
+    legal_basis: str = Field(description="e.g. 'GDPR 6(1)(b) contract'")
+    recipients: list[str] = Field(default_factory=list)
+    retention: str
+    source: str = "the data subject"
+    provided_by_subject: bool = Field(
+        default=True, description="Given or observed from the person: in scope for portability."
+    )
+    marketing: bool = Field(default=False, description="Used for direct marketing (Art. 21(2)).")
+    consent_based: bool = Field(default=False, description="Processed on consent (Art. 7(3)).")
+
+
+class SubjectRef(BaseModel):
+    """The person, as the identifiers a connector can look them up by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    national_id: str | None = None
+    customer_ids: dict[str, str] = Field(default_factory=dict)
+    name: str | None = None
+
+
+class Record(BaseModel):
+    """One item of the person's data, in one category."""
+
+    category: str
+    id: str = Field(description="Stable id of the item inside the system (row key, UID, …)")
+    data: dict[str, Any]
+
+
+class CollectResult(BaseModel):
+    records: list[Record] = Field(default_factory=list)
+    external_controller: str | None = Field(
+        default=None, description="Another controller also holds this data (e.g. Elhub)."
+    )
+    self_service_url: str | None = None
+
+    def by_category(self) -> dict[str, list[Record]]:
+        grouped: dict[str, list[Record]] = {}
+        for record in self.records:
+            grouped.setdefault(record.category, []).append(record)
+        return grouped
+
+
+class ErasureOutcome(StrEnum):
+    erased = "erased"
+    anonymised = "anonymised"
+    not_found = "not_found"
+    held = "held"
+    not_erasable = "not_erasable"
+
+
+class CategoryErasure(BaseModel):
+    category: str
+    outcome: ErasureOutcome
+    count: int = 0
+    basis_code: str | None = Field(default=None, description="Hold basis code (held)")
+    reason: str | None = Field(default=None, description="Why (not_erasable, held)")
+    until: date | None = None
+
+
+class ErasureResult(BaseModel):
+    categories: list[CategoryErasure] = Field(default_factory=list)
+
+
+class HoldFinding(BaseModel):
+    """A legal reason, found in the system, to keep some categories of the person's data."""
+
+    basis_code: str = Field(description="A code from the hold catalogue, e.g. 'outstanding_claim'")
+    categories: list[str]
+    until: date | None = None
+    condition: str | None = Field(default=None, description="e.g. 'until the invoice is settled'")
+    reference: str | None = Field(
+        default=None, description="Non-personal reference, e.g. an invoice number"
+    )
+
+
+class CategoryChange(BaseModel):
+    category: str
+    outcome: Literal["rectified", "restricted", "lifted", "not_found", "not_supported"]
+    count: int = 0
+    fields: list[str] = Field(default_factory=list)
+
+
+class ChangeResult(BaseModel):
+    """The outcome of rectify or restrict, per category."""
+
+    categories: list[CategoryChange] = Field(default_factory=list)
+
+
+class ManualWork(BaseModel):
+    """Returned instead of a result when a person must do the work (a paper archive)."""
+
+    instructions: str
+    checklist: list[str]
+
+
+class Health(BaseModel):
+    ok: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What every connector has. Capability methods are in the protocols below."""
+
+    kind: ClassVar[str]
+    config_model: ClassVar[type[BaseModel]]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    name: str
+
+    def categories(self) -> Sequence[DataCategory]: ...
+
+    async def check(self) -> Health: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Collector(Connector, Protocol):
+    async def collect(self, subject: SubjectRef) -> CollectResult | ManualWork: ...
+
+
+class Eraser(Connector, Protocol):
+    async def erase(
+        self, subject: SubjectRef, categories: Sequence[str]
+    ) -> ErasureResult | ManualWork:
+        """Erase (or anonymise) the person's data in exactly ``categories``; idempotent."""
+        ...
+
+
+class Rectifier(Connector, Protocol):
+    async def rectify(
+        self, subject: SubjectRef, changes: Mapping[str, Any]
+    ) -> ChangeResult | ManualWork:
+        """Apply corrections (field -> new value); idempotent."""
+        ...
+
+
+class Restrictor(Connector, Protocol):
+    async def restrict(
+        self, subject: SubjectRef, *, lift: bool = False
+    ) -> ChangeResult | ManualWork:
+        """Mark the person's data storage-only (Art. 18), or lift that; idempotent."""
+        ...
+
+
+class HoldFinder(Connector, Protocol):
+    async def find_holds(self, subject: SubjectRef) -> list[HoldFinding]: ...
+
+
+CAPABILITY_METHODS: dict[Capability, str] = {
+    Capability.collect: "collect",
+    Capability.erase: "erase",
+    Capability.rectify: "rectify",
+    Capability.restrict: "restrict",
+    Capability.holds: "find_holds",
+}
