@@ -105,5 +105,3 @@ def openapi(
 
 def main() -> None:
     cli()
-
-

@@ -105,4 +105,3 @@ Operator = Annotated[Principal, Depends(require_roles(Role.operator))]
 Auditor = Annotated[Principal, Depends(require_roles(Role.auditor))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 StaffWriter = Annotated[Principal, Depends(require_roles(Role.operator, Role.approver))]
-

@@ -49,14 +49,14 @@ def problem(
     *,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extensions: Any,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": TYPE_BASE + code, "title": title, "status": status}
+    body: dict[str, Any] = dict(extensions or {})
+    body.update({"type": TYPE_BASE + code, "title": title, "status": status})
     if detail:
         body["detail"] = detail
     if instance:
         body["instance"] = instance
-    body.update(extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -87,7 +87,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         exc.detail,
         instance=request.url.path,
         headers=headers,
-        **exc.extensions,
+        extensions=exc.extensions,
     )
 
 
@@ -107,20 +107,37 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = exc.errors()
     if any(e.get("type") == "json_invalid" for e in raw):
-        return problem(400, "malformed-json", FRAMEWORK_TYPES["malformed-json"],
-                       "the request body could not be parsed as JSON", instance=request.url.path)
+        return problem(
+            400,
+            "malformed-json",
+            FRAMEWORK_TYPES["malformed-json"],
+            "the request body could not be parsed as JSON",
+            instance=request.url.path,
+        )
     # Input values are left out on purpose: they may be personal data.
     fields = [
         {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
         for e in raw
     ]
     detail = "; ".join(f"{'.'.join(f['loc'])}: {f['msg']}" for f in fields[:5])
-    return problem(422, "validation-error", "Invalid input", detail,
-                   instance=request.url.path, errors=fields)
+    return problem(
+        422,
+        "validation-error",
+        "Invalid input",
+        detail,
+        instance=request.url.path,
+        extensions={"errors": fields},
+    )
 
 
-_HTTP_CODES = {404: "not-found", 405: "method-not-allowed", 406: "not-acceptable",
-               413: "payload-too-large", 415: "unsupported-media-type", 429: "rate-limited"}
+_HTTP_CODES = {
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+}
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
@@ -128,14 +145,25 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "http-error")
     title = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-    return problem(exc.status_code, code, title, detail, instance=request.url.path,
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        exc.status_code,
+        code,
+        title,
+        detail,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
-    return problem(500, "internal-error", FRAMEWORK_TYPES["internal-error"],
-                   "an unexpected error occurred; it has been logged", instance=request.url.path)
+    return problem(
+        500,
+        "internal-error",
+        FRAMEWORK_TYPES["internal-error"],
+        "an unexpected error occurred; it has been logged",
+        instance=request.url.path,
+    )
 
 
 def install(app: FastAPI) -> None:

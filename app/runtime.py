@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock, SystemClock
-from app.crypto import DataCipher
 from app.connectors.registry import ConnectorRegistry
+from app.crypto import DataCipher
 from app.db.engine import Database
 from app.security import StaffTokenVerifier
 from app.services.mail import Mailer

@@ -29,9 +29,12 @@ class Settings(BaseSettings):
         default=None, description="HS256 key for locally issued staff tokens (development)."
     )
     data_key: SecretStr | None = Field(
-        default=None, description="Key that encrypts personal data at rest (urlsafe base64, 32 bytes)."
+        default=None,
+        description="Key that encrypts personal data at rest (urlsafe base64, 32 bytes).",
     )
-    oidc_issuer: str | None = Field(default=None, description="Issuer of staff tokens in production.")
+    oidc_issuer: str | None = Field(
+        default=None, description="Issuer of staff tokens in production."
+    )
     oidc_audience: str = "innsyn"
     oidc_jwks_url: str | None = None
     staff_roles_claim: str = "roles"
@@ -89,7 +92,9 @@ class Settings(BaseSettings):
             import base64
 
             stored.setdefault("signing_key", secrets.token_urlsafe(48))
-            stored.setdefault("data_key", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            stored.setdefault(
+                "data_key", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+            )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(stored))
             path.chmod(0o600)

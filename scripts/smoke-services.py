@@ -20,7 +20,17 @@ def check_postgres() -> None:
     app_url = os.environ["INNSYN_TEST_PG_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
     for url in (admin_url, app_url):
         out = subprocess.run(
-            ["psql", url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", "select current_database(), 1"],
+            [
+                "psql",
+                url,
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                "select current_database(), 1",
+            ],
             check=True,
             capture_output=True,
             text=True,

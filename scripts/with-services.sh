@@ -96,17 +96,30 @@ dc_dir=$tmp/dovecot      # config, users file, log
 dc_run=$dc_dir/run       # base_dir: master.pid and unix sockets
 dc_mail=$dc_dir/mail     # one home (with ~/Maildir) per user; owned by the mail user
 
+is_running() { # is_running PID: alive and not a zombie
+    # The daemons are reparented to PID 1, which may reap them late (some
+    # container inits do), so `kill -0` alone would also wait for zombies.
+    local state
+    [[ -r "/proc/$1/stat" ]] || return 1
+    read -r _ _ state _ <"/proc/$1/stat" || return 1
+    [[ "$state" != Z ]]
+}
+
 cleanup() {
     local rc=$?
     set +e
     trap '' INT TERM # a second Ctrl-C must not abort the cleanup half-way
     local pid i
+    # Interrupted during startup: a daemon that was just forked may not have
+    # written its pid file yet; give it a moment so it gets stopped too.
+    ((ready)) || sleep 0.3
     if [[ -s "$dc_run/master.pid" ]]; then
         pid=$(<"$dc_run/master.pid")
         kill -TERM "$pid" 2>/dev/null
-        # The master stops its children before it exits; wait for it (max 5 s).
+        # The master stops its children before it exits (takes about 1 s);
+        # wait for that, at most 5 s.
         for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
+            is_running "$pid" || break
             sleep 0.1
         done
         kill -KILL "$pid" 2>/dev/null
@@ -118,6 +131,7 @@ cleanup() {
     rm -rf "$tmp"
     exit "$rc"
 }
+ready=0 # set once both servers answer
 trap cleanup EXIT
 # Turn signals into a normal exit so the EXIT trap does the cleanup (once).
 trap 'exit 130' INT
@@ -125,14 +139,14 @@ trap 'exit 143' TERM
 
 # Two distinct free ports. Another process could take one before the server
 # binds it; unlikely enough on a test machine.
-read -r pg_port imap_port < <(python3 -c '
+ports=$(python3 -c '
 import socket
 socks = [socket.socket() for _ in range(2)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
-')
-[[ -n "${imap_port:-}" ]] || die "could not find free ports"
+') || die "could not find free ports"
+read -r pg_port imap_port <<<"$ports"
 
 # --- PostgreSQL --------------------------------------------------------------
 
@@ -233,7 +247,8 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # No 2 s delay on a wrong password, and no growing per-IP penalty after
-# failures (both would only slow tests down).
+# failures (both would only slow tests down). A failed login still takes
+# about 0.5 s: Dovecot sends failure replies from a 500 ms timer.
 auth_failure_delay = 0
 service anvil {
   unix_listener anvil-auth-penalty {
@@ -291,6 +306,7 @@ python3 -c "$wait_for_imap" "$imap_port" || {
 
 # --- run the command ---------------------------------------------------------
 
+ready=1
 export INNSYN_TEST_PG_URL="postgresql+asyncpg://postgres@127.0.0.1:$pg_port/innsyn_test"
 export INNSYN_TEST_PG_ADMIN_URL="postgresql://postgres@127.0.0.1:$pg_port/postgres"
 export INNSYN_TEST_IMAP_HOST=127.0.0.1

@@ -4,6 +4,12 @@ A connector is a class with a ``kind`` slug, a pydantic ``config_model``, the da
 ``categories`` it holds, and one async method per declared capability. It is registered
 under the entry-point group ``innsyn.connectors`` and configured per instance in the
 connectors file. Capabilities are declared, never implied by stub methods.
+
+Construction: the loader builds one object per configured instance with
+``ConnectorClass(name=<instance name>, config=<validated config_model instance>)``, so
+``__init__`` takes exactly those two arguments (extra ones need defaults). A class may set
+``api_version = 1`` (the ``API_VERSION`` it was written against); without it, the current
+version is assumed.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 API_VERSION = 1
+SUPPORTED_API_VERSIONS = frozenset({1})
+"""The ``api_version`` values a connector class may declare and still be loaded."""
 
 
 class Capability(StrEnum):
@@ -99,6 +107,28 @@ class CategoryErasure(BaseModel):
 
 class ErasureResult(BaseModel):
     categories: list[CategoryErasure] = Field(default_factory=list)
+
+
+class HoldBasis(StrEnum):
+    """The hold catalogue (rules.md §4): why data must be kept despite an erasure request."""
+
+    outstanding_claim = "outstanding_claim"
+    """An unpaid invoice or other open claim: GDPR 17(3)(e), foreldelsesloven."""
+    debt_collection = "debt_collection"
+    """The claim is with debt collection (inkasso): GDPR 17(3)(e)."""
+    bookkeeping = "bookkeeping"
+    """Accounting material: GDPR 17(3)(b), bokføringsloven §13 (5 or 3.5 years after FY end)."""
+    shareholder_register = "shareholder_register"
+    """Aksjeeierbok entries while the person holds shares: aksjeloven §4-5."""
+    regulatory = "regulatory"
+    """A statutory registry or reporting duty (Elhub, FOR-1999-03-11-301): GDPR 17(3)(b)."""
+    b2b_contact = "b2b_contact"
+    """The registered contact person on an active B2B contract: GDPR 6(1)(f) until replaced."""
+    legal_claim = "legal_claim"
+    """Needed to establish, exercise or defend a legal claim: GDPR 17(3)(e)."""
+
+
+HOLD_BASIS_CODES: frozenset[str] = frozenset(b.value for b in HoldBasis)
 
 
 class HoldFinding(BaseModel):

@@ -110,7 +110,7 @@ def next_status(current: RequestStatus, action: Action) -> RequestStatus:
     if current not in _ALLOWED_FROM[action]:
         raise InvalidTransition(
             f"cannot {action.value} a request that is {current.value}",
-            status=current.value,
+            current_status=current.value,
             action=action.value,
         )
     target = _TARGET[action]

@@ -77,9 +77,7 @@ async def list_requests(
         updated_since=updated_since,
         q=q,
     )
-    items, next_cursor = await request_views.list_page(
-        rt, session, flt, limit=limit, cursor=cursor
-    )
+    items, next_cursor = await request_views.list_page(rt, session, flt, limit=limit, cursor=cursor)
     return RequestPage(items=items, next_cursor=next_cursor)
 
 

@@ -30,7 +30,10 @@ async def create(
     session.add(row)
     await session.flush()
     await audit.append(
-        session, at=row.created_at, actor=principal.actor, action="apikey.created",
+        session,
+        at=row.created_at,
+        actor=principal.actor,
+        action="apikey.created",
         detail={"key_id": row.id},
     )
     return row, key

@@ -62,9 +62,7 @@ def summary(request: DsrRequest, now: datetime) -> RequestSummary:
     )
 
 
-async def staff_view(
-    rt: Runtime, session: AsyncSession, request: DsrRequest
-) -> RequestView:
+async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) -> RequestView:
     vault = SubjectVault(rt.cipher)
     notes = vault.notes(request)
     events = await audit.events_for(session, stream=request.id)

@@ -254,25 +254,25 @@ async def _check_code(
     try:
         _hasher.verify(challenge.code_hash, code)
     except VerifyMismatchError:
-        await _record_failed_attempt(rt, request.id, principal)
+        await _record_failed_attempt(rt, session, challenge, principal)
         raise VerificationFailed("the code is not correct") from None
     await session.delete(challenge)
 
 
-async def _record_failed_attempt(rt: Runtime, request_id: str, principal: Principal) -> None:
-    """Counted in its own transaction: the caller's is rolled back by the error that follows."""
-    async with rt.db.session() as session:
-        challenge = await session.get(VerificationChallenge, request_id)
-        if challenge is not None:
-            challenge.attempts += 1
-            session.add(challenge)
-        await audit.append(
-            session,
-            at=rt.clock.now(),
-            actor=principal.actor,
-            action="verification.failed",
-            request_id=request_id,
-        )
+async def _record_failed_attempt(
+    rt: Runtime, session: AsyncSession, challenge: VerificationChallenge, principal: Principal
+) -> None:
+    """Counted and committed at once: the error that follows must not roll the count back."""
+    challenge.attempts += 1
+    session.add(challenge)
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=principal.actor,
+        action="verification.failed",
+        request_id=challenge.request_id,
+    )
+    await session.commit()
 
 
 async def extend(
