@@ -9,5 +9,5 @@ from app.settings import Settings
 
 
 def render() -> str:
-    app = create_app(Settings(env="test", signing_key="x" * 32, data_key="A" * 43))  # type: ignore[arg-type]
+    app = create_app(Settings(env="test", signing_key="x" * 32, data_key="A" * 43))
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

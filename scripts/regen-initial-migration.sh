@@ -13,4 +13,5 @@ command.revision(alembic_config(f"sqlite+aiosqlite:///{sys.argv[1]}"),
                  message="initial schema", autogenerate=True, rev_id="0001")
 PY
 sed -i "s/^Create Date: .*/Create Date: (generated)/" app/db/migrations/versions/0001_initial_schema.py
+.venv/bin/ruff check -q --fix app/db/migrations/versions || true
 .venv/bin/ruff format -q app/db/migrations/versions

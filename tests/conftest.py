@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -148,13 +148,13 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def staff(settings: Settings) -> Iterator[dict[str, dict[str, str]]]:
+def staff(settings: Settings) -> dict[str, dict[str, str]]:
     """Authorization headers per role: ``staff["operator"]``."""
     headers = {}
     for role in Role:
         token = issue_local_token(settings, subject=f"{role.value}-1", roles=[role])
         headers[role.value] = {"Authorization": f"Bearer {token}"}
-    yield headers
+    return headers
 
 
 @pytest.fixture

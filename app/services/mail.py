@@ -36,7 +36,7 @@ class Mailer:
             await asyncio.to_thread(self._write_outbox, message)
 
     def _send_smtp(self, message: EmailMessage) -> None:
-        url = urlparse(self.smtp_url)
+        url = urlparse(str(self.smtp_url))
         smtp_cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
         with smtp_cls(url.hostname or "localhost", url.port or 25, timeout=10) as smtp:
             if url.scheme == "smtp+starttls":

@@ -42,7 +42,7 @@ def summary(request: DsrRequest, now: datetime) -> RequestSummary:
         id=request.id,
         kind=RequestKind(request.kind),
         status=RequestStatus(request.status),
-        channel=request.channel,  # type: ignore[arg-type]
+        channel=request.channel,
         language=request.language,
         received_at=request.received_at,
         due_at=deadlines.end_of_day_utc(request.legal_due_date),

@@ -174,7 +174,7 @@ async def test_personal_data_is_encrypted_at_rest(client, form_key, runtime):
     assert "secret.person" not in dump and "Secret" not in dump
 
 
-async def test_status_page_with_token(client, form_key, staff):
+async def test_status_page_with_token(client, form_key):
     a = await file(client, form_key)
     b = await file(client, form_key, subject={"email": "bob@example.no"})
     url = f"/v1/requests/{a['id']}/status"
@@ -204,7 +204,7 @@ async def test_future_received_at_is_refused_and_nothing_is_stored(client, staff
     assert listing.json()["items"] == []
 
 
-async def test_form_may_not_backdate_or_attest(client, form_key, staff):
+async def test_form_may_not_backdate_or_attest(client, form_key):
     past = datetime(2026, 2, 1, tzinfo=UTC).isoformat()
     backdated = await client.post(
         "/v1/requests",
