@@ -22,6 +22,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidTransition: 409,
     errors.Conflict: 409,
     errors.NotPermitted: 403,
+    errors.Unauthenticated: 401,
     errors.InvalidInput: 422,
     errors.VerificationFailed: 422,
     errors.TooManyAttempts: 429,
@@ -80,6 +81,8 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if isinstance(exc, errors.TooManyAttempts) and exc.retry_after:
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, errors.Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="innsyn"'}
     return problem(
         status_for(exc),
         exc.code,

@@ -54,3 +54,8 @@ class TooManyAttempts(DomainError):
 class VerificationFailed(DomainError):
     code = "verification-failed"
     title = "Identity verification failed"
+
+
+class Unauthenticated(DomainError):
+    code = "unauthorized"
+    title = "Authentication required"

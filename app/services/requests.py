@@ -23,6 +23,7 @@ from app.domain.errors import (
     NotFound,
     NotPermitted,
     TooManyAttempts,
+    Unauthenticated,
     VerificationFailed,
 )
 from app.domain.requests import (
@@ -221,6 +222,8 @@ async def verify(
     rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: CodeIn
 ) -> DsrRequest:
     """Confirm identity: the e-mail code (form client) or a staff attestation (operator)."""
+    if principal.kind == "staff":
+        require_staff_role(Action.verify, principal.roles)
     request = await get(session, request_id, for_update=True)
     if body.method == "staff":
         if principal.kind != "staff":
@@ -346,6 +349,8 @@ async def withdraw(
     """Stop processing at the person's wish (their status token) or by staff."""
     request = await get(session, request_id, for_update=True)
     vault = SubjectVault(rt.cipher)
+    if principal is None and token is None:
+        raise Unauthenticated("send the request's status token or a staff bearer token")
     if principal is None or principal.kind != "staff":
         if token is None or not vault.token_matches(request, token):
             raise NotPermitted("withdrawing needs the request's status token or a staff role")

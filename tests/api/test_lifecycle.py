@@ -156,7 +156,7 @@ async def test_subject_withdraws_with_token_but_not_with_another(client, form_ke
     refused = await client.post(url, params={"token": other["status_token"]})
     assert refused.status_code == 403
     nobody = await client.post(url)
-    assert nobody.status_code == 403
+    assert nobody.status_code == 401
     ok = await client.post(url, params={"token": mine["status_token"]})
     assert ok.status_code == 200 and ok.json()["status"] == "withdrawn"
     status = await client.get(

@@ -1,0 +1,81 @@
+"""The real ``innsyn`` command: migrate, serve on a free loopback port, drive it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+INNSYN = [sys.executable, "-m", "app.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def service_env(tmp_path: Path, backend: str, database_url: str, runtime) -> dict[str, str]:
+    # ``runtime`` is requested so the shared test database is emptied afterwards.
+    url = database_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/smoke.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INNSYN_")}
+    env |= {"INNSYN_VAR_DIR": str(tmp_path / "var"), "INNSYN_DATABASE_URL": url}
+    return env
+
+
+def run(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [*INNSYN, *args], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_serve_process_end_to_end(service_env):
+    env = service_env
+    run(env, "migrate")
+    token = run(env, "token", "--role", "operator")
+    api_key = run(env, "apikey", "create", "--name", "website").splitlines()[-1]
+    port = free_port()
+    server = subprocess.Popen(
+        [*INNSYN, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, "server exited early"
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.1)
+        body = {"kind": "access", "subject": {"email": "smoke@example.no"}}
+        created = httpx.post(f"{base}/v1/requests", json=body, headers={"X-API-Key": api_key})
+        assert created.status_code == 201, created.text
+        request_id = created.json()["id"]
+        staff = {"Authorization": f"Bearer {token}"}
+        view = httpx.get(f"{base}/v1/requests/{request_id}", headers=staff)
+        assert view.status_code == 200
+        assert view.json()["subject"]["email"] == "smoke@example.no"
+        assert httpx.get(f"{base}/v1/requests", headers=staff).json()["items"][0]["id"] == request_id
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Innsyn"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status reports it.
+    assert server.returncode in (0, -15), output
+    assert "innsyn token --role operator" in output
+    assert "smoke@example.no" not in output  # no personal data in the logs
