@@ -98,6 +98,21 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     return dependency
 
 
+def rate_limited(endpoint: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    """Limit public callers (form clients and anonymous people) per address and per API key."""
+
+    async def dependency(request: Request, rt: RuntimeDep, principal: OptionalPrincipal) -> None:
+        if rt.rate_limiter is None or (principal is not None and principal.kind == "staff"):
+            return
+        await rt.rate_limiter.hit(
+            endpoint=endpoint,
+            client_ip=request.client.host if request.client else None,
+            api_key_id=principal.id if principal is not None else None,
+        )
+
+    return dependency
+
+
 ALL_STAFF = (Role.operator, Role.approver, Role.auditor, Role.admin)
 StaffReader = Annotated[Principal, Depends(require_roles(*ALL_STAFF))]
 Approver = Annotated[Principal, Depends(require_roles(Role.approver))]

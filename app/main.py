@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from app import problems
 from app.middleware import BodySizeLimit
+from app.routers import audit as audit_router
 from app.routers import ops
 from app.routers import requests as requests_router
 from app.runtime import Runtime
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             yield
         finally:
             if runtime is None:
+                await rt.connectors.aclose()
                 await rt.db.dispose()
 
     app = FastAPI(
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     problems.install(app)
     app.include_router(requests_router.router)
+    app.include_router(audit_router.router)
     app.include_router(ops.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _add_problem_schema(app)

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock, SystemClock
+from app.connectors.loader import load_registry
 from app.connectors.registry import ConnectorRegistry
 from app.crypto import DataCipher
 from app.db.engine import Database
-from app.security import StaffTokenVerifier
+from app.ratelimit import RateLimiter
+from app.security import IdTokenVerifier, StaffTokenVerifier
 from app.services.mail import Mailer
 from app.settings import Settings
 
@@ -31,6 +33,8 @@ class Runtime:
     cipher: DataCipher
     mailer: Mailer
     tokens: StaffTokenVerifier
+    id_tokens: IdTokenVerifier | None = None
+    rate_limiter: RateLimiter | None = None
     connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     on_verified: list[VerifiedHook] = field(default_factory=list)
 
@@ -46,4 +50,12 @@ class Runtime:
                 sender=settings.mail_from, smtp_url=settings.smtp_url, outbox=settings.outbox_dir
             ),
             tokens=StaffTokenVerifier(settings),
+            connectors=load_registry(
+                settings.connectors_file, strict=settings.connectors_strict
+            ),
+            id_tokens=IdTokenVerifier(settings) if settings.oidc_issuer else None,
+            rate_limiter=RateLimiter(
+                per_ip_per_minute=settings.rate_limit_per_ip_per_minute,
+                per_key_per_minute=settings.rate_limit_per_key_per_minute,
+            ),
         )

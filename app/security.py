@@ -48,7 +48,7 @@ def issue_local_token(
     now = int(time.time())
     claims = {
         "iss": LOCAL_ISSUER,
-        "aud": settings.oidc_audience,
+        "aud": settings.staff_audience,
         "sub": subject,
         settings.staff_roles_claim: [r.value for r in roles],
         "iat": now,
@@ -59,25 +59,46 @@ def issue_local_token(
 
 
 class JwksCache:
-    """Caches the issuer's signing keys; an unknown ``kid`` triggers one refetch (rotation)."""
+    """Caches an issuer's signing keys. An unknown ``kid`` triggers one refetch (key rotation),
+    at most once per ``min_refetch_seconds`` so forged kids cannot hammer the issuer."""
 
-    def __init__(self, url: str, *, ttl_seconds: int = 3600) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        issuer: str | None = None,
+        ttl_seconds: int = 3600,
+        min_refetch_seconds: float = 10.0,
+    ) -> None:
         self.url = url
+        self.issuer = issuer
         self.ttl = ttl_seconds
+        self.min_refetch = min_refetch_seconds
         self._keys: dict[str, dict[str, Any]] = {}
-        self._fetched = 0.0
+        self._fetched = float("-inf")
+
+    async def _jwks_url(self, client: httpx.AsyncClient) -> str:
+        if self.url is None:
+            assert self.issuer is not None
+            discovery = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+            response = await client.get(discovery)
+            response.raise_for_status()
+            self.url = str(response.json()["jwks_uri"])
+        return self.url
 
     async def _refresh(self) -> None:
-        async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.get(self.url)
-            response.raise_for_status()
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(await self._jwks_url(client))
+                response.raise_for_status()
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise InvalidToken("the issuer's signing keys could not be fetched") from exc
         self._keys = {k["kid"]: k for k in response.json().get("keys", []) if "kid" in k}
         self._fetched = time.monotonic()
 
     async def key(self, kid: str) -> dict[str, Any]:
-        if not self._keys or time.monotonic() - self._fetched > self.ttl:
-            await self._refresh()
-        if kid not in self._keys:
+        age = time.monotonic() - self._fetched
+        if age > self.ttl or (kid not in self._keys and age > self.min_refetch):
             await self._refresh()
         if kid not in self._keys:
             raise InvalidToken("unknown signing key")
@@ -89,7 +110,11 @@ class StaffTokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.jwks = JwksCache(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+        self.jwks = (
+            JwksCache(settings.staff_jwks_url, issuer=settings.staff_issuer)
+            if settings.staff_jwks_url or settings.staff_issuer
+            else None
+        )
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -99,7 +124,7 @@ class StaffTokenVerifier:
         alg = header.get("alg")
         if self.jwks is not None and alg in REMOTE_ALGORITHMS:
             key: Any = await self.jwks.key(str(header.get("kid", "")))
-            claims = self._decode(token, key, [str(alg)], self.settings.oidc_issuer)
+            claims = self._decode(token, key, [str(alg)], self.settings.staff_issuer)
         elif alg in LOCAL_ALGORITHMS and self.settings.env != "production":
             assert self.settings.signing_key is not None
             secret = self.settings.signing_key.get_secret_value()
@@ -114,7 +139,7 @@ class StaffTokenVerifier:
                 token,
                 key,
                 algorithms=algorithms,
-                audience=self.settings.oidc_audience,
+                audience=self.settings.staff_audience,
                 issuer=issuer,
                 options={"require_exp": True, "require_sub": True},
             )
@@ -125,6 +150,64 @@ class StaffTokenVerifier:
         raw = claims.get(self.settings.staff_roles_claim, [])
         names = raw.split() if isinstance(raw, str) else raw
         return frozenset(Role(n) for n in names if n in Role.__members__)
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """What a verified ID token proves about the person."""
+
+    subject: str
+    national_id: str | None
+    email: str | None
+
+
+class IdTokenVerifier:
+    """Verifies the person's OIDC ID token (ID-porten/BankID-style) against the issuer's JWKS."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.oidc_issuer is not None
+        self.issuer = settings.oidc_issuer
+        self.audience = settings.oidc_audience
+        self.national_id_claim = settings.oidc_national_id_claim
+        self.jwks = JwksCache(settings.oidc_jwks_url, issuer=settings.oidc_issuer)
+
+    async def verify(self, token: str, *, nonce: str | None = None) -> VerifiedIdentity:
+        try:
+            header = jwt.get_unverified_header(token)
+        except JWTError as exc:
+            raise InvalidToken("malformed ID token") from exc
+        alg = header.get("alg")
+        if alg not in REMOTE_ALGORITHMS:
+            raise InvalidToken("ID token algorithm not accepted")
+        key = await self.jwks.key(str(header.get("kid", "")))
+        if key.get("alg") not in (None, alg):
+            raise InvalidToken("ID token algorithm does not match its key")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[str(alg)],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require_exp": True,
+                    "require_iat": True,
+                    "require_sub": True,
+                    "require_aud": True,
+                    "require_iss": True,
+                },
+            )
+        except JWTError as exc:
+            raise InvalidToken("ID token rejected") from exc
+        if nonce is not None and claims.get("nonce") != nonce:
+            raise InvalidToken("ID token nonce does not match")
+        pid = claims.get(self.national_id_claim)
+        email = claims.get("email") if claims.get("email_verified") else None
+        return VerifiedIdentity(
+            subject=str(claims["sub"]),
+            national_id=str(pid) if pid is not None else None,
+            email=str(email) if email else None,
+        )
 
 
 API_KEY_PREFIX = "ik"

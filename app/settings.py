@@ -32,11 +32,27 @@ class Settings(BaseSettings):
         default=None,
         description="Key that encrypts personal data at rest (urlsafe base64, 32 bytes).",
     )
-    oidc_issuer: str | None = Field(
-        default=None, description="Issuer of staff tokens in production."
+    staff_issuer: str | None = Field(
+        default=None, description="Issuer of staff JWTs in production (the company's IdP)."
     )
-    oidc_audience: str = "innsyn"
-    oidc_jwks_url: str | None = None
+    staff_audience: str = "innsyn"
+    staff_jwks_url: str | None = Field(default=None, description="JWKS of the staff issuer.")
+    oidc_issuer: str | None = Field(
+        default=None, description="Issuer of the data subject's ID tokens (ID-porten/BankID-style)."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="Client id Innsyn's ID tokens are issued to."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="JWKS URL; default: discovered from the issuer."
+    )
+    oidc_national_id_claim: str = "pid"
+    rate_limit_per_ip_per_minute: int = Field(
+        default=30, description="Public endpoints: calls per client address and minute."
+    )
+    rate_limit_per_key_per_minute: int = Field(
+        default=600, description="Public endpoints: calls per form API key and minute."
+    )
     staff_roles_claim: str = "roles"
     token_ttl_minutes: int = 60 * 8
 
@@ -50,6 +66,11 @@ class Settings(BaseSettings):
     unverified_close_days: int = 14
 
     connectors_file: Path | None = None
+    connectors_strict: bool = Field(
+        default=False,
+        description="Fail at startup on a broken connector plugin or instance instead of "
+        "listing it as broken.",
+    )
     run_workers: bool = True
     worker_concurrency: int = 64
     lease_seconds: int = 30
@@ -72,7 +93,7 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'innsyn.db'}"
         if self.env == "production":
             missing = [n for n in ("signing_key", "data_key") if getattr(self, n) is None]
-            if missing and not self.oidc_issuer:
+            if missing and not self.staff_issuer:
                 raise ValueError(f"production needs INNSYN_{missing[0].upper()} or an OIDC issuer")
             if self.data_key is None:
                 raise ValueError("production needs INNSYN_DATA_KEY")

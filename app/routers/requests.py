@@ -6,9 +6,17 @@ import hashlib
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from app.deps import Approver, CallerDep, OptionalPrincipal, RuntimeDep, SessionDep, StaffReader
+from app.deps import (
+    Approver,
+    CallerDep,
+    OptionalPrincipal,
+    RuntimeDep,
+    SessionDep,
+    StaffReader,
+    rate_limited,
+)
 from app.domain.requests import RequestKind, RequestStatus
 from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
@@ -33,7 +41,8 @@ router = APIRouter(prefix="/v1/requests", tags=["requests"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="File a request",
-    responses=problems(400, *AUTH, 413, 422),
+    responses=problems(400, *AUTH, 413, 422, 429),
+    dependencies=[Depends(rate_limited("create"))],
 )
 async def create_request(
     body: RequestCreate, rt: RuntimeDep, session: SessionDep, caller: CallerDep, response: Response
@@ -109,6 +118,7 @@ async def get_request(
     "/{request_id}/verification",
     summary="Verify identity",
     responses=problems(*AUTH, 404, 409, 422, 429),
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def verify_request(
     request_id: str, body: CodeIn, rt: RuntimeDep, session: SessionDep, caller: CallerDep
@@ -123,6 +133,7 @@ async def verify_request(
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a new code",
     responses=problems(*AUTH, 404, 409, 429),
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def resend_code(
     request_id: str, rt: RuntimeDep, session: SessionDep, _caller: CallerDep
@@ -133,7 +144,10 @@ async def resend_code(
 
 
 @router.get(
-    "/{request_id}/status", summary="Status for the person", responses=problems(403, 404, 422)
+    "/{request_id}/status",
+    summary="Status for the person",
+    responses=problems(403, 404, 422, 429),
+    dependencies=[Depends(rate_limited("status"))],
 )
 async def subject_status(
     request_id: str,

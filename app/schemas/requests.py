@@ -74,6 +74,9 @@ class RequestCreate(BaseModel):
     language: Literal["nb", "en"] | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     id_token: str | None = Field(default=None, max_length=16_000)
+    id_token_nonce: str | None = Field(
+        default=None, max_length=200, description="The nonce the form sent to the issuer."
+    )
     channel: Channel | None = None
     received_at: AwareDatetime | None = None
     verification: VerificationIn | None = None

@@ -7,7 +7,7 @@ change and its audit event land together or not at all.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from app.domain.errors import (
     Unauthenticated,
     VerificationFailed,
 )
+from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.requests import (
     TERMINAL,
     Action,
@@ -38,7 +39,7 @@ from app.domain.requests import (
 from app.ids import new_id
 from app.runtime import Runtime
 from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate
-from app.security import SYSTEM, Principal
+from app.security import SYSTEM, InvalidToken, Principal, VerifiedIdentity
 from app.services import audit
 from app.services.subjects import SubjectVault
 
@@ -114,14 +115,15 @@ async def create(
     received_at = body.received_at or now
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future", field="received_at")
-    if body.id_token is not None and not rt.settings.oidc_issuer:
-        raise InvalidInput("id_token verification is not configured", field="id_token")
+    identity = await _verify_id_token(rt, session, body, principal)
 
     vault = SubjectVault(rt.cipher)
+    subject = body.subject.model_dump(mode="json", exclude_none=True)
+    if identity is not None and identity.national_id:
+        subject["national_id"] = identity.national_id
     received_on = deadlines.receipt_date(received_at)
     due = deadlines.first_deadline(received_on)
     token = secrets.token_urlsafe(24)
-    subject = body.subject.model_dump(mode="json", exclude_none=True)
     request = DsrRequest(
         id=new_id("req"),
         kind=body.kind.value,
@@ -153,12 +155,44 @@ async def create(
         to_status=request.status,
         detail={"kind": request.kind, "channel": request.channel},
     )
-    if body.verification is not None:
+    if identity is not None:
+        await _mark_verified(rt, session, request, principal, method="oidc")
+    elif body.verification is not None:
         vault.add_note(request, "verification_note", body.verification.note)
         await _mark_verified(rt, session, request, principal, method="staff")
     elif body.subject.email:
         await _send_code(rt, session, request, body.subject.email, first=True)
     return Created(request=request, status_token=token)
+
+
+async def _verify_id_token(
+    rt: Runtime, session: AsyncSession, body: RequestCreate, principal: Principal
+) -> VerifiedIdentity | None:
+    """An ID token from the company's identity provider verifies the person at once."""
+    if body.id_token is None:
+        return None
+    if rt.id_tokens is None:
+        raise InvalidInput("id_token verification is not configured", field="id_token")
+    try:
+        identity = await rt.id_tokens.verify(body.id_token, nonce=body.id_token_nonce)
+        if identity.national_id is not None:
+            identity = replace(identity, national_id=normalise_national_id(identity.national_id))
+    except (InvalidToken, InvalidIdentifier) as exc:
+        await _audit_and_commit(rt, session, principal, "verification.id_token_rejected")
+        raise VerificationFailed(f"the ID token was not accepted: {exc}") from None
+    claimed = body.subject.national_id
+    if claimed and identity.national_id and claimed != identity.national_id:
+        await _audit_and_commit(rt, session, principal, "verification.id_token_mismatch")
+        raise VerificationFailed("the ID token belongs to another person than the subject")
+    return identity
+
+
+async def _audit_and_commit(
+    rt: Runtime, session: AsyncSession, principal: Principal, action: str
+) -> None:
+    """Keep the record of a failed verification although the call itself fails."""
+    await audit.append(session, at=rt.clock.now(), actor=principal.actor, action=action)
+    await session.commit()
 
 
 async def _mark_verified(
