@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     alert_days_before: list[int] = Field(default_factory=lambda: [7, 1])
     scheduler_interval_seconds: int = 60
     public_base_url: str = "http://127.0.0.1:8000"
+    run_scheduler: bool = True
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private/loopback addresses (development, tests).",
+    )
+    webhook_timeout_seconds: float = 10.0
+    purge_after_days: int = Field(
+        default=30, description="Collected data and reports are deleted this long after a request ends."
+    )
 
     @field_validator("database_url")
     @classmethod

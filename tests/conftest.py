@@ -118,6 +118,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         signing_key=SIGNING_KEY,  # type: ignore[arg-type]
         data_key=DATA_KEY,  # type: ignore[arg-type]
         run_workers=False,
+        run_scheduler=False,
+        webhooks_allow_private=True,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -40,7 +40,7 @@ from app.ids import new_id
 from app.runtime import Runtime
 from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate
 from app.security import SYSTEM, InvalidToken, Principal, VerifiedIdentity
-from app.services import audit
+from app.services import audit, webhooks
 from app.services.subjects import SubjectVault
 
 CREATE_ROLES = frozenset({Role.operator, Role.approver, Role.admin})
@@ -155,6 +155,7 @@ async def create(
         to_status=request.status,
         detail={"kind": request.kind, "channel": request.channel},
     )
+    await webhooks.emit(rt, session, "request.received", _event_data(request))
     if identity is not None:
         await _mark_verified(rt, session, request, principal, method="oidc")
     elif body.verification is not None:
@@ -202,6 +203,7 @@ async def _mark_verified(
     request.verification_state = "verified"
     request.verified_at = rt.clock.now()
     await transition(rt, session, request, Action.verify, principal, detail={"method": method})
+    await webhooks.emit(rt, session, "request.verified", _event_data(request))
     email = SubjectVault(rt.cipher).subject(request).get("email")
     if email:
         letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
@@ -345,6 +347,7 @@ async def extend(
         request_id=request.id,
         detail={"months": body.months, "total_months": total, "legal_due": due.legal.isoformat()},
     )
+    await webhooks.emit(rt, session, "request.extended", _event_data(request))
     email = vault.subject(request).get("email")
     if email:
         letter = letters.extension(request.language, request.id, total, body.reason, due.legal)
@@ -363,6 +366,9 @@ async def refuse(
     vault.add_note(request, "refusal_explanation", body.explanation)
     await transition(
         rt, session, request, Action.refuse, principal, detail={"reason_code": body.reason_code}
+    )
+    await webhooks.emit(
+        rt, session, "request.refused", _event_data(request) | {"reason_code": body.reason_code}
     )
     email = vault.subject(request).get("email")
     if email:
@@ -395,6 +401,16 @@ async def withdraw(
         vault.add_note(request, "withdraw_reason", reason)
     await transition(rt, session, request, Action.withdraw, principal)
     return request
+
+
+def _event_data(request: DsrRequest) -> dict[str, Any]:
+    """Webhook payloads name the request, never the person (api.md)."""
+    return {
+        "request_id": request.id,
+        "kind": request.kind,
+        "status": request.status,
+        "due_at": request.effective_due_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 def overdue(request: DsrRequest, now: datetime) -> bool:

@@ -26,7 +26,12 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/extend"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/refuse"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/withdraw"): {"operator", "approver", "admin"},
+    ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
+    ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
+    ("POST", "/v1/webhooks"): {"admin"},
+    ("GET", "/v1/webhooks"): {"admin"},
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): {"admin"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
@@ -50,6 +55,7 @@ BODIES = {
     "/extend": {"months": 1, "reason": "many systems to search"},
     "/refuse": {"reason_code": "excessive", "explanation": "repeated request"},
     "/withdraw": {},
+    "/complete": {"answers": {}},
 }
 
 

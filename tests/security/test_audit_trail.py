@@ -14,12 +14,12 @@ async def file_and_work(client, staff, form_key) -> str:
     request_id = created.json()["id"]
     base = f"/v1/requests/{request_id}"
     await client.post(
+        f"{base}/extend", json={"months": 1, "reason": "many systems"}, headers=staff["approver"]
+    )
+    await client.post(
         f"{base}/verification", json={"method": "staff", "note": "known"}, headers=staff["operator"]
     )
     await client.get(base, headers=staff["auditor"])
-    await client.post(
-        f"{base}/extend", json={"months": 1, "reason": "many systems"}, headers=staff["approver"]
-    )
     return request_id
 
 

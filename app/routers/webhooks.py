@@ -1,0 +1,69 @@
+"""``/v1/webhooks``: subscriptions and their delivery log (admin only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, select
+
+from app.db.models import WebhookDelivery, WebhookSubscription
+from app.deps import Admin, RuntimeDep, SessionDep
+from app.routers.responses import AUTH, problems
+from app.schemas.webhooks import (
+    DeliveryPage,
+    DeliveryView,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookList,
+    WebhookView,
+)
+from app.services import webhooks
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Subscribe", responses=problems(*AUTH, 422)
+)
+async def create_webhook(
+    body: WebhookCreate, rt: RuntimeDep, session: SessionDep, admin: Admin
+) -> WebhookCreated:
+    """Subscribe a URL to events; the signing secret is returned once."""
+    subscription, secret = await webhooks.subscribe(
+        rt,
+        session,
+        url=body.url,
+        events=body.events,
+        description=body.description,
+        principal=admin,
+    )
+    return WebhookCreated(**subscription.model_dump(), secret=secret)
+
+
+@router.get("", summary="List subscriptions", responses=problems(*AUTH))
+async def list_webhooks(session: SessionDep, _admin: Admin) -> WebhookList:
+    """All subscriptions (secrets are never shown again)."""
+    rows = await session.exec(select(WebhookSubscription).order_by(col(WebhookSubscription.id)))
+    return WebhookList(items=[WebhookView.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.get("/{webhook_id}/deliveries", summary="Delivery log", responses=problems(*AUTH, 404, 422))
+async def list_deliveries(
+    webhook_id: str,
+    session: SessionDep,
+    _admin: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=60)] = None,
+) -> DeliveryPage:
+    """Every delivery to this subscriber, newest first, with each attempt's outcome."""
+    await webhooks.get(session, webhook_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+    if cursor:
+        query = query.where(col(WebhookDelivery.id) < cursor)
+    rows = list(await session.exec(query.order_by(col(WebhookDelivery.id).desc()).limit(limit + 1)))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return DeliveryPage(
+        items=[DeliveryView.model_validate(r, from_attributes=True) for r in rows[:limit]],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,152 @@
+"""Sending queued webhook deliveries: signed, retried with backoff, every attempt logged.
+
+Several replicas may run this at once: a delivery is claimed with a short lease
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each attempt is made by one process.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import structlog
+from sqlalchemy import or_
+from sqlmodel import col, select
+from standardwebhooks.webhooks import Webhook
+
+from app.db.models import WebhookDelivery, WebhookSubscription
+from app.runtime import Runtime
+from app.services.webhooks import check_url, secret_of
+
+log = structlog.get_logger(__name__)
+
+# The Standard Webhooks retry schedule, in seconds after the previous attempt.
+RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def _claim(rt: Runtime, limit: int) -> list[tuple[WebhookDelivery, WebhookSubscription]]:
+    now = rt.clock.now()
+    async with rt.db.session() as session:
+        query = (
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, col(WebhookSubscription.id) == WebhookDelivery.webhook_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                col(WebhookDelivery.next_attempt_at) <= now,
+                or_(
+                    col(WebhookDelivery.lease_expires_at).is_(None),
+                    col(WebhookDelivery.lease_expires_at) < now,
+                ),
+            )
+            .order_by(col(WebhookDelivery.next_attempt_at))
+            .limit(limit)
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+        claimed = list(await session.exec(query))
+        for delivery, _subscription in claimed:
+            delivery.lease_expires_at = now + LEASE
+            session.add(delivery)
+    return [(d, s) for d, s in claimed]
+
+
+async def _send(
+    rt: Runtime, client: httpx.AsyncClient, delivery: WebhookDelivery, sub: WebhookSubscription
+) -> Attempt:
+    body = json.dumps(delivery.payload, separators=(",", ":"))
+    moment = datetime.now(UTC)  # wall time: receivers check it against their own clocks
+    signature = Webhook(secret_of(rt, sub)).sign(delivery.id, moment, body)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": delivery.id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": signature,
+        "user-agent": "Innsyn-Webhooks/1",
+    }
+    started = time.monotonic()
+    try:
+        await check_url(
+            sub.url, allow_private=rt.settings.webhooks_allow_private, require_https=False
+        )
+        response = await client.post(sub.url, content=body, headers=headers)
+        code: int | None = response.status_code
+        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        code, error = None, type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, never lost
+        code, error = None, getattr(exc, "detail", type(exc).__name__)
+    return Attempt(code, error, int((time.monotonic() - started) * 1000))
+
+
+def _next_attempt(now: datetime, attempts: int) -> datetime | None:
+    if attempts > len(RETRY_SCHEDULE):
+        return None
+    delay = RETRY_SCHEDULE[attempts - 1]
+    return now + timedelta(seconds=delay * random.uniform(0.9, 1.1))
+
+
+async def _record(rt: Runtime, delivery_id: str, attempt: Attempt) -> None:
+    async with rt.db.session() as session:
+        delivery = await session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return
+        now = rt.clock.now()
+        delivery.attempts += 1
+        delivery.last_status_code = attempt.status_code
+        delivery.last_error = attempt.error
+        delivery.lease_expires_at = None
+        delivery.attempt_log = [
+            *delivery.attempt_log,
+            {
+                "at": now.isoformat(),
+                "status_code": attempt.status_code,
+                "error": attempt.error,
+                "duration_ms": attempt.duration_ms,
+            },
+        ]
+        if attempt.ok:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+        else:
+            retry_at = _next_attempt(now, delivery.attempts)
+            if retry_at is None:
+                delivery.status = "failed"
+            else:
+                delivery.next_attempt_at = retry_at
+        session.add(delivery)
+    log.info(
+        "webhook_attempt",
+        delivery_id=delivery_id,
+        ok=attempt.ok,
+        status_code=attempt.status_code,
+    )
+
+
+async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
+    """Send what is due now; returns the number of attempts made."""
+    claimed = await _claim(rt, limit)
+    if not claimed:
+        return 0
+    async with httpx.AsyncClient(
+        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
+    ) as client:
+        for delivery, subscription in claimed:
+            attempt = await _send(rt, client, delivery, subscription)
+            await _record(rt, delivery.id, attempt)
+    return len(claimed)
