@@ -12,7 +12,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.runtime import Runtime
-from app.services import deadline_alerts, sweeps, webhook_delivery
+from app.services import deadline_alerts, holds, sweeps, webhook_delivery
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +40,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
         ("deadline_alerts", deadline_alerts.fire_due_alerts, every),
         ("close_unverified", sweeps.close_unverified, 15 * every),
         ("purge_collected", sweeps.purge_collected, 15 * every),
+        ("expire_holds", holds.expire_due, 15 * every),
     ]
     for name, job, seconds in jobs:
         scheduler.add_job(

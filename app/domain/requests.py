@@ -45,6 +45,7 @@ class Channel(StrEnum):
     email = "email"
     letter = "letter"
     phone = "phone"
+    system = "system"  # filed by the service itself, e.g. erasure after a legal hold ends
 
 
 class Role(StrEnum):

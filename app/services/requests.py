@@ -31,6 +31,7 @@ from app.domain.requests import (
     TERMINAL,
     Action,
     Channel,
+    RequestKind,
     RequestStatus,
     Role,
     next_status,
@@ -102,6 +103,8 @@ def _check_creator(principal: Principal, body: RequestCreate) -> None:
         return
     if not principal.has_any(CREATE_ROLES):
         raise NotPermitted("filing a request needs the operator, approver or admin role")
+    if body.channel is Channel.system:
+        raise InvalidInput("channel 'system' is reserved for requests the service files itself")
     if body.verification is not None:
         require_staff_role(Action.verify, principal.roles)
 
@@ -116,20 +119,81 @@ async def create(
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future", field="received_at")
     identity = await _verify_id_token(rt, session, body, principal)
-
-    vault = SubjectVault(rt.cipher)
     subject = body.subject.model_dump(mode="json", exclude_none=True)
     if identity is not None and identity.national_id:
         subject["national_id"] = identity.national_id
-    received_on = deadlines.receipt_date(received_at)
-    due = deadlines.first_deadline(received_on)
+    request, token = await _file(
+        rt,
+        session,
+        principal=principal,
+        kind=body.kind,
+        channel=body.channel or Channel.web,
+        language=body.language or rt.settings.default_language,
+        received_at=received_at,
+        subject=subject,
+        details=body.details,
+    )
+    if identity is not None:
+        await _mark_verified(rt, session, request, principal, method="oidc")
+    elif body.verification is not None:
+        SubjectVault(rt.cipher).add_note(request, "verification_note", body.verification.note)
+        await _mark_verified(rt, session, request, principal, method="staff")
+    elif body.subject.email:
+        await _send_code(rt, session, request, body.subject.email, first=True)
+    return Created(request=request, status_token=token)
+
+
+async def create_follow_up(
+    rt: Runtime,
+    session: AsyncSession,
+    *,
+    kind: RequestKind,
+    subject: dict[str, Any],
+    details: dict[str, Any],
+    language: str,
+    reason: str,
+) -> DsrRequest:
+    """A request the service files itself (e.g. erasing what a hold kept once it ends).
+
+    Identity was established by the request that led here, so it is verified at once.
+    """
+    request, _token = await _file(
+        rt,
+        session,
+        principal=SYSTEM,
+        kind=kind,
+        channel=Channel.system,
+        language=language,
+        received_at=rt.clock.now(),
+        subject=subject,
+        details=details,
+    )
+    await _mark_verified(rt, session, request, SYSTEM, method=reason, notify=False)
+    return request
+
+
+async def _file(
+    rt: Runtime,
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    kind: RequestKind,
+    channel: Channel,
+    language: str,
+    received_at: datetime,
+    subject: dict[str, Any],
+    details: dict[str, Any],
+) -> tuple[DsrRequest, str]:
+    now = rt.clock.now()
+    vault = SubjectVault(rt.cipher)
+    due = deadlines.first_deadline(deadlines.receipt_date(received_at))
     token = secrets.token_urlsafe(24)
     request = DsrRequest(
         id=new_id("req"),
-        kind=body.kind.value,
+        kind=kind.value,
         status=RequestStatus.received.value,
-        channel=(body.channel or Channel.web).value,
-        language=body.language or rt.settings.default_language,
+        channel=channel.value,
+        language=language,
         received_at=received_at,
         created_at=now,
         updated_at=now,
@@ -137,13 +201,13 @@ async def create(
         legal_due_date=due.legal,
         effective_due_at=deadlines.end_of_day_utc(due.legal),
         subject_ciphertext="",
-        verification_method="email" if body.subject.email else "manual",
+        verification_method="email" if subject.get("email") else "manual",
         verification_state="pending",
         status_token_hash=vault.token_hash(token),
         created_by=principal.actor,
     )
     vault.store_subject(request, subject)
-    vault.store_details(request, body.details)
+    vault.store_details(request, details)
     session.add(request)
     await session.flush()
     await audit.append(
@@ -156,14 +220,7 @@ async def create(
         detail={"kind": request.kind, "channel": request.channel},
     )
     await webhooks.emit(rt, session, "request.received", _event_data(request))
-    if identity is not None:
-        await _mark_verified(rt, session, request, principal, method="oidc")
-    elif body.verification is not None:
-        vault.add_note(request, "verification_note", body.verification.note)
-        await _mark_verified(rt, session, request, principal, method="staff")
-    elif body.subject.email:
-        await _send_code(rt, session, request, body.subject.email, first=True)
-    return Created(request=request, status_token=token)
+    return request, token
 
 
 async def _verify_id_token(
@@ -197,7 +254,13 @@ async def _audit_and_commit(
 
 
 async def _mark_verified(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal, *, method: str
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    principal: Principal,
+    *,
+    method: str,
+    notify: bool = True,
 ) -> None:
     request.verification_method = method
     request.verification_state = "verified"
@@ -205,7 +268,7 @@ async def _mark_verified(
     await transition(rt, session, request, Action.verify, principal, detail={"method": method})
     await webhooks.emit(rt, session, "request.verified", _event_data(request))
     email = SubjectVault(rt.cipher).subject(request).get("email")
-    if email:
+    if email and notify:
         letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
         await rt.mailer.send(email, letter)
     for hook in rt.on_verified:

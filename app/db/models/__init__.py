@@ -2,6 +2,20 @@
 
 from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditEvent
+from app.db.models.holds import LegalHold
 from app.db.models.requests import DsrRequest, VerificationChallenge
+from app.db.models.tasks import CollectedData, Task
+from app.db.models.webhooks import DeadlineAlert, WebhookDelivery, WebhookSubscription
 
-__all__ = ["ApiKey", "AuditEvent", "DsrRequest", "VerificationChallenge"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "CollectedData",
+    "DeadlineAlert",
+    "DsrRequest",
+    "LegalHold",
+    "Task",
+    "VerificationChallenge",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]

@@ -1,0 +1,104 @@
+"""``/v1/holds``: legal holds that keep exactly the data the law requires."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, select
+
+from app.db.models import LegalHold
+from app.deps import Approver, RuntimeDep, SessionDep, StaffReader
+from app.routers.responses import AUTH, problems
+from app.runtime import Runtime
+from app.schemas.holds import (
+    HoldBasisView,
+    HoldCatalogueView,
+    HoldCreate,
+    HoldPage,
+    HoldRelease,
+    HoldView,
+)
+from app.services import holds
+
+router = APIRouter(prefix="/v1/holds", tags=["holds"])
+
+
+def _view(rt: Runtime, hold: LegalHold) -> HoldView:
+    basis = rt.hold_catalogue.get(hold.basis_code)
+    return HoldView(
+        **hold.model_dump(include=set(HoldView.model_fields) & set(LegalHold.model_fields)),
+        law=basis.law if basis else None,
+        gdpr_exemption=basis.gdpr_exemption if basis else None,
+    )
+
+
+@router.get("", summary="List holds", responses=problems(*AUTH, 422))
+async def list_holds(
+    rt: RuntimeDep,
+    session: SessionDep,
+    _staff: StaffReader,
+    status_: Annotated[
+        str | None, Query(alias="status", pattern="^(active|released|expired)$")
+    ] = None,
+    request_id: Annotated[str | None, Query(max_length=40)] = None,
+    connector: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=60)] = None,
+) -> HoldPage:
+    """Holds, newest first."""
+    query = select(LegalHold)
+    if status_:
+        query = query.where(LegalHold.status == status_)
+    if request_id:
+        query = query.where(LegalHold.request_id == request_id)
+    if connector:
+        query = query.where(LegalHold.connector == connector)
+    if cursor:
+        query = query.where(col(LegalHold.id) < cursor)
+    rows = list(await session.exec(query.order_by(col(LegalHold.id).desc()).limit(limit + 1)))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return HoldPage(items=[_view(rt, r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+@router.get("/catalogue", summary="The hold catalogue", responses=problems(*AUTH))
+async def hold_catalogue(rt: RuntimeDep, _staff: StaffReader) -> HoldCatalogueView:
+    """Every basis a hold can rest on, with its law, exemption and end rule."""
+    return HoldCatalogueView(
+        items=[
+            HoldBasisView(
+                code=b.code,
+                law=b.law,
+                gdpr_exemption=b.gdpr_exemption,
+                end_rule=b.end_rule.value,
+                months=b.months,
+                nb=b.nb,
+                en=b.en,
+            )
+            for b in rt.hold_catalogue.all()
+        ]
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Place a hold",
+    responses=problems(*AUTH, 404, 422),
+)
+async def place_hold(
+    body: HoldCreate, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> HoldView:
+    """Keep a person's data in one system's categories, with a reason (approver)."""
+    return _view(rt, await holds.place(rt, session, principal=staff, body=body))
+
+
+@router.post(
+    "/{hold_id}/release", summary="Release a hold", responses=problems(*AUTH, 404, 409, 422)
+)
+async def release_hold(
+    hold_id: str, body: HoldRelease, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> HoldView:
+    """End a hold; the data it kept is then erased by a follow-up erasure."""
+    hold = await holds.release(rt, session, hold_id, principal=staff, reason=body.reason)
+    return _view(rt, hold)

@@ -1,0 +1,304 @@
+"""Legal holds: placed by staff, found by connectors, released or expired — and what then.
+
+When a hold ends, the data it kept is erased by a follow-up erasure request the service
+files itself, limited to exactly that connector and those categories, unless another active
+hold still covers them. A hold is never silently forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.connectors.protocol import HoldFinding
+from app.db.models import DsrRequest, LegalHold
+from app.domain import deadlines
+from app.domain.erasure_plan import Hold
+from app.domain.errors import InvalidInput, InvalidTransition, NotFound
+from app.domain.requests import RequestKind
+from app.ids import new_id
+from app.runtime import Runtime
+from app.schemas.holds import HoldCreate
+from app.security import SYSTEM, Principal
+from app.services import audit, webhooks
+from app.services.subjects import SubjectVault
+
+ALL_CONNECTORS = "*"
+
+
+def _identity_hashes(rt: Runtime, subject: dict[str, Any]) -> tuple[str | None, str | None]:
+    vault = SubjectVault(rt.cipher)
+    email = subject.get("email")
+    national_id = subject.get("national_id")
+    return (
+        vault.email_hash(email) if email else None,
+        vault.national_id_hash(national_id) if national_id else None,
+    )
+
+
+def _new_hold(
+    rt: Runtime,
+    *,
+    subject: dict[str, Any],
+    basis_code: str,
+    connector: str,
+    categories: list[str],
+    source: str,
+    placed_by: str,
+    request_id: str | None,
+    until: date | None,
+    condition: str | None,
+    reference: str | None,
+) -> LegalHold:
+    email_hash, national_id_hash = _identity_hashes(rt, subject)
+    hold = LegalHold(
+        id=new_id("hold"),
+        basis_code=basis_code,
+        connector=connector,
+        categories=sorted(set(categories)),
+        source=source,
+        until=until,
+        condition=condition,
+        reference=reference,
+        request_id=request_id,
+        email_hash=email_hash,
+        national_id_hash=national_id_hash,
+        subject_ciphertext="",
+        placed_at=rt.clock.now(),
+        placed_by=placed_by,
+    )
+    hold.subject_ciphertext = rt.cipher.seal(subject, purpose=f"hold-subject:{hold.id}")
+    return hold
+
+
+async def _announce(
+    rt: Runtime, session: AsyncSession, hold: LegalHold, action: str, actor: str
+) -> None:
+    detail = {
+        "hold_id": hold.id,
+        "basis_code": hold.basis_code,
+        "connector": hold.connector,
+        "categories": hold.categories,
+        "until": hold.until.isoformat() if hold.until else None,
+    }
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=actor,
+        action=action,
+        request_id=hold.request_id,
+        detail=detail,
+    )
+    event = "hold.placed" if action == "hold.placed" else "hold.released"
+    await webhooks.emit(rt, session, event, detail | {"request_id": hold.request_id})
+
+
+async def place(
+    rt: Runtime, session: AsyncSession, *, principal: Principal, body: HoldCreate
+) -> LegalHold:
+    """Staff place a hold with a reason (approver role)."""
+    basis = rt.hold_catalogue.get(body.basis_code)
+    if basis is None:
+        raise InvalidInput(f"unknown hold basis {body.basis_code!r}", field="basis_code")
+    if (
+        body.connector != ALL_CONNECTORS
+        and rt.connectors.instances
+        and (rt.connectors.get(body.connector) is None)
+    ):
+        raise InvalidInput(f"no connector named {body.connector!r}", field="connector")
+    subject: dict[str, Any] = {}
+    if body.request_id is not None:
+        request = await session.get(DsrRequest, body.request_id)
+        if request is None:
+            raise NotFound(f"no request with id {body.request_id}")
+        subject = SubjectVault(rt.cipher).subject(request)
+    if body.subject is not None:
+        subject |= body.subject.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    until = body.until or (basis.until(body.event_date) if body.event_date else None)
+    if until is None and body.condition is None:
+        raise InvalidInput("give the hold an end: until, event_date or a condition")
+    hold = _new_hold(
+        rt,
+        subject=subject,
+        basis_code=basis.code,
+        connector=body.connector,
+        categories=body.categories,
+        source="staff",
+        placed_by=principal.actor,
+        request_id=body.request_id,
+        until=until,
+        condition=body.condition,
+        reference=body.reference,
+    )
+    hold.reason_ciphertext = rt.cipher.seal(body.reason, purpose=f"hold-reason:{hold.id}")
+    session.add(hold)
+    await session.flush()
+    await _announce(rt, session, hold, "hold.placed", principal.actor)
+    return hold
+
+
+async def record_findings(
+    rt: Runtime,
+    session: AsyncSession,
+    *,
+    request: DsrRequest,
+    connector: str,
+    findings: Iterable[HoldFinding],
+) -> list[LegalHold]:
+    """Holds a connector found (an unpaid invoice…), stored once per basis and reference."""
+    subject = SubjectVault(rt.cipher).subject(request)
+    email_hash, national_id_hash = _identity_hashes(rt, subject)
+    existing = await active_rows(session, email_hash, national_id_hash, request.id)
+    known = {(h.connector, h.basis_code, h.reference, tuple(h.categories)) for h in existing}
+    stored = []
+    for finding in findings:
+        key = (connector, finding.basis_code, finding.reference, tuple(sorted(finding.categories)))
+        if key in known:
+            continue
+        known.add(key)
+        hold = _new_hold(
+            rt,
+            subject=subject,
+            basis_code=finding.basis_code,
+            connector=connector,
+            categories=finding.categories,
+            source="connector",
+            placed_by=f"connector:{connector}",
+            request_id=request.id,
+            until=finding.until,
+            condition=finding.condition,
+            reference=finding.reference,
+        )
+        session.add(hold)
+        await session.flush()
+        await _announce(rt, session, hold, "hold.placed", SYSTEM.actor)
+        stored.append(hold)
+    return stored
+
+
+async def active_rows(
+    session: AsyncSession, email_hash: str | None, national_id_hash: str | None, request_id: str
+) -> list[LegalHold]:
+    matches = [col(LegalHold.request_id) == request_id]
+    if email_hash:
+        matches.append(col(LegalHold.email_hash) == email_hash)
+    if national_id_hash:
+        matches.append(col(LegalHold.national_id_hash) == national_id_hash)
+    rows = await session.exec(select(LegalHold).where(LegalHold.status == "active", or_(*matches)))
+    return list(rows)
+
+
+async def holds_for(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, connector: str
+) -> list[Hold]:
+    """Active holds on this person in this connector, as the erasure plan takes them."""
+    rows = await active_rows(session, request.email_hash, request.national_id_hash, request.id)
+    return [
+        Hold(
+            basis_code=r.basis_code,
+            categories=tuple(r.categories),
+            until=r.until,
+            condition=r.condition,
+            reference=r.reference,
+            source=r.source,
+        )
+        for r in rows
+        if r.connector in (connector, ALL_CONNECTORS)
+    ]
+
+
+async def get(session: AsyncSession, hold_id: str) -> LegalHold:
+    hold = await session.get(LegalHold, hold_id, with_for_update=True)
+    if hold is None:
+        raise NotFound(f"no hold with id {hold_id}")
+    return hold
+
+
+async def release(
+    rt: Runtime, session: AsyncSession, hold_id: str, *, principal: Principal, reason: str
+) -> LegalHold:
+    """End a hold by hand (the invoice was paid…); what it kept is then erased."""
+    hold = await get(session, hold_id)
+    if hold.status != "active":
+        raise InvalidTransition(f"the hold is already {hold.status}")
+    hold.reason_ciphertext = rt.cipher.seal(
+        {"release_reason": reason}, purpose=f"hold-release:{hold.id}"
+    )
+    await _end(rt, session, hold, status="released", actor=principal.actor)
+    return hold
+
+
+async def expire_due(rt: Runtime) -> int:
+    """Holds whose end date has passed expire, and their data is erased."""
+    today = deadlines.receipt_date(rt.clock.now())
+    ended = 0
+    async with rt.db.session() as session:
+        query = select(LegalHold).where(
+            LegalHold.status == "active",
+            col(LegalHold.until).is_not(None),
+            col(LegalHold.until) < today,
+            col(LegalHold.condition).is_(None),
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        for hold in list(await session.exec(query)):
+            await _end(rt, session, hold, status="expired", actor=SYSTEM.actor)
+            ended += 1
+    return ended
+
+
+async def _end(
+    rt: Runtime, session: AsyncSession, hold: LegalHold, *, status: str, actor: str
+) -> None:
+    hold.status = status
+    hold.ended_at = rt.clock.now()
+    hold.ended_by = actor
+    session.add(hold)
+    await session.flush()
+    await _announce(rt, session, hold, f"hold.{status}", actor)
+    await _follow_up(rt, session, hold)
+
+
+async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> None:
+    """File an erasure of exactly what the hold kept, unless other holds still keep it."""
+    if hold.request_id is not None:
+        original = await session.get(DsrRequest, hold.request_id)
+        if original is not None and original.kind not in _ERASING:
+            return  # the hold was placed while answering e.g. an access request: nothing to do
+    subject = rt.cipher.open(hold.subject_ciphertext, purpose=f"hold-subject:{hold.id}")
+    email_hash, national_id_hash = _identity_hashes(rt, subject)
+    still = await active_rows(session, email_hash, national_id_hash, hold.request_id or "")
+    covered = {
+        c for h in still if h.connector in (hold.connector, ALL_CONNECTORS) for c in h.categories
+    }
+    categories = [c for c in hold.categories if c not in covered]
+    if not categories:
+        return
+    from app.services.requests import create_follow_up  # the lifecycle depends on holds too
+
+    language = original.language if hold.request_id and original else rt.settings.default_language
+    follow_up = await create_follow_up(
+        rt,
+        session,
+        kind=RequestKind.erasure,
+        subject=subject,
+        details={
+            "follow_up": {"hold_id": hold.id, "connector": hold.connector, "categories": categories}
+        },
+        language=language,
+        reason="hold_ended",
+    )
+    hold.follow_up_request_id = follow_up.id
+    session.add(hold)
+
+
+_ERASING = {
+    RequestKind.erasure.value,
+    RequestKind.objection.value,
+    RequestKind.withdraw_consent.value,
+}

@@ -1,0 +1,115 @@
+"""Placing, listing, releasing and expiring legal holds through the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.services import holds
+
+
+async def erasure(client, staff, email="ola@example.no"):
+    response = await client.post(
+        "/v1/requests",
+        json={"kind": "erasure", "subject": {"email": email}},
+        headers=staff["operator"],
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def hold_body(**extra):
+    return {
+        "basis_code": "legal_claim",
+        "connector": "*",
+        "categories": ["correspondence"],
+        "reason": "Dispute about delivery; lawyer involved",
+        "subject": {"email": "ola@example.no"},
+        "until": "2027-01-31",
+    } | extra
+
+
+async def test_approver_places_and_releases_a_hold(client, staff, runtime):
+    response = await client.post("/v1/holds", json=hold_body(), headers=staff["approver"])
+    assert response.status_code == 201, response.text
+    hold = response.json()
+    assert hold["status"] == "active"
+    assert hold["law"] == "GDPR art. 17(3)(e)"
+    assert hold["source"] == "staff"
+    listed = await client.get("/v1/holds", params={"status": "active"}, headers=staff["auditor"])
+    assert [h["id"] for h in listed.json()["items"]] == [hold["id"]]
+    assert "ola@example.no" not in listed.text  # the list carries no personal data
+
+    released = await client.post(
+        f"/v1/holds/{hold['id']}/release", json={"reason": "dispute settled"},
+        headers=staff["approver"],
+    )
+    assert released.status_code == 200
+    assert released.json()["status"] == "released"
+    # The hold was not tied to an erasure request, but the person's data it kept is erased now.
+    follow_up = released.json()["follow_up_request_id"]
+    assert follow_up
+    view = (await client.get(f"/v1/requests/{follow_up}", headers=staff["auditor"])).json()
+    assert view["kind"] == "erasure"
+    assert view["channel"] == "system"
+    assert view["details"]["follow_up"]["categories"] == ["correspondence"]
+    again = await client.post(
+        f"/v1/holds/{hold['id']}/release", json={"reason": "twice"}, headers=staff["approver"]
+    )
+    assert again.status_code == 409
+
+
+async def test_end_is_computed_from_the_catalogue(client, staff):
+    body = hold_body(basis_code="bookkeeping_primary", until=None, event_date="2025-03-14",
+                     categories=["invoices"])
+    hold = (await client.post("/v1/holds", json=body, headers=staff["approver"])).json()
+    assert hold["until"] == "2030-12-31"  # five years after the end of the financial year 2025
+
+
+async def test_hold_for_the_person_of_a_request(client, staff):
+    request = await erasure(client, staff)
+    body = hold_body(subject=None, request_id=request["id"])
+    hold = (await client.post("/v1/holds", json=body, headers=staff["approver"])).json()
+    assert hold["request_id"] == request["id"]
+    view = await client.get("/v1/holds", params={"request_id": request["id"]},
+                            headers=staff["operator"])
+    assert len(view.json()["items"]) == 1
+
+
+async def test_invalid_holds_are_refused(client, staff):
+    for body in (
+        hold_body(basis_code="because_we_want"),
+        hold_body(reason=""),
+        hold_body(categories=[]),
+        hold_body(subject=None),
+        hold_body(until=None),
+        hold_body(subject={"national_id": "12345678901"}),
+    ):
+        response = await client.post("/v1/holds", json=body, headers=staff["approver"])
+        assert response.status_code == 422, body
+    missing = await client.post("/v1/holds", json=hold_body(subject=None, request_id="req_x"),
+                                headers=staff["approver"])
+    assert missing.status_code == 404
+    operator = await client.post("/v1/holds", json=hold_body(), headers=staff["operator"])
+    assert operator.status_code == 403
+
+
+async def test_holds_expire_by_date_and_are_followed_up(client, staff, runtime, clock):
+    until = (clock.now() + timedelta(days=3)).date().isoformat()
+    hold = (await client.post("/v1/holds", json=hold_body(until=until),
+                              headers=staff["approver"])).json()
+    clock.advance(timedelta(days=3))
+    assert await holds.expire_due(runtime) == 0  # kept through the last day
+    clock.advance(timedelta(days=1))
+    assert await holds.expire_due(runtime) == 1
+    listed = (await client.get("/v1/holds", headers=staff["auditor"])).json()["items"]
+    assert listed[0]["id"] == hold["id"]
+    assert listed[0]["status"] == "expired"
+    assert listed[0]["follow_up_request_id"]
+
+
+async def test_catalogue_lists_bases_with_sources(client, staff):
+    items = (await client.get("/v1/holds/catalogue", headers=staff["auditor"])).json()["items"]
+    codes = {i["code"]: i for i in items}
+    assert codes["bookkeeping_primary"]["law"].startswith("bokføringsloven § 13")
+    assert codes["outstanding_claim"]["gdpr_exemption"] == "GDPR art. 17(3)(e)"
+    assert codes["regulatory_registry"]["end_rule"] == "condition"
