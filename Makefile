@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck openapi check-openapi install clean bench
+.PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh
+$(STAMP): pyproject.toml scripts/bootstrap.sh examples/innsyn-connector-newsletter/pyproject.toml
 	bash scripts/bootstrap.sh $(VENV)
 	@touch $(STAMP)
 
@@ -15,7 +15,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/innsyn migrate
-	$(BIN)/innsyn serve
+	$(BIN)/innsyn demo
 
 test: $(STAMP)
 	bash scripts/system-packages.sh
@@ -29,6 +29,13 @@ lint: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/innsyn openapi --out openapi/openapi.json
+
+# Access requests through the sql connector over a PostgreSQL CRM of 10k and 1M customers
+# (throwaway server; BENCH_ARGS e.g. "--mode connector --sizes 10000"). Writes bench/results/crm.json.
+BENCH_ARGS ?=
+bench-crm: $(STAMP)
+	bash scripts/system-packages.sh
+	bash scripts/with-services.sh $(BIN)/python -m bench.crm $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""The ``innsyn`` command: serve, worker, migrate, token, apikey, openapi."""
+"""The ``innsyn`` command: serve, worker, migrate, token, apikey, openapi, connectors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from app.settings import get_settings
 cli = typer.Typer(no_args_is_help=True, help="Innsyn: GDPR data-subject requests as a service.")
 apikey_cli = typer.Typer(no_args_is_help=True, help="Form-client API keys.")
 cli.add_typer(apikey_cli, name="apikey")
+connectors_cli = typer.Typer(no_args_is_help=True, help="Configured connectors.")
+cli.add_typer(connectors_cli, name="connectors")
 
 
 def _banner(host: str, port: int) -> str:
@@ -44,6 +46,46 @@ def serve(
     port = port if port is not None else settings.port
     typer.echo(_banner(host, port))
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@cli.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Recreate the demo CRM and invoicing databases")
+    ] = False,
+) -> None:
+    """Serve the API with all six connector kinds wired to made-up demo data (make run)."""
+    from app.demo.peers import DemoUnavailable
+    from app.demo.run import run_demo
+
+    try:
+        run_demo(host=host, port=port, reset=reset, banner=_banner, echo=typer.echo)
+    except DemoUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Attempts run at once (default INNSYN_WORKER_CONCURRENCY)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Lease owner name (default host:pid:random)")]
+    = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics on this port")
+    ] = None,
+) -> None:
+    """Run connector tasks from the shared database until SIGTERM (any number, anywhere)."""
+    from app.jobs.service import run_worker
+    from app.logging import configure
+
+    configure()
+    asyncio.run(
+        run_worker(get_settings(), concurrency=concurrency, name=name, metrics_port=metrics_port)
+    )
 
 
 @cli.command()
@@ -101,6 +143,53 @@ def openapi(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render())
     typer.echo(f"wrote {out}")
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON (as GET /v1/connectors)")]
+
+
+def _connectors_report(*, health: bool, timeout: float, as_json: bool) -> None:
+    """Load the connectors as the server would, print them, exit 1 if anything is broken."""
+    from app.connectors.errors import ConnectorConfigError, ConnectorValidationError
+    from app.connectors.loader import load_registry
+    from app.connectors.status import ConnectorsView, describe, failing, render_text
+    from app.logging import configure
+
+    configure(level="WARNING", json=False)  # to stderr: stdout stays clean for --json
+    settings = get_settings()
+    try:
+        registry = load_registry(settings.connectors_file, strict=settings.connectors_strict)
+    except (ConnectorConfigError, ConnectorValidationError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+    async def run() -> ConnectorsView:
+        try:
+            return await describe(registry, health=health, timeout=timeout)
+        finally:
+            await registry.aclose()
+
+    view = asyncio.run(run())
+    typer.echo(view.model_dump_json(indent=2) if as_json else render_text(view))
+    if failing(view):
+        raise typer.Exit(1)
+
+
+@connectors_cli.command("list")
+def connectors_list(
+    as_json: JsonFlag = False,
+) -> None:
+    """Show configured instances, capabilities, categories and broken plugins."""
+    _connectors_report(health=False, timeout=0, as_json=as_json)
+
+
+@connectors_cli.command("check")
+def connectors_check(
+    timeout: Annotated[float, typer.Option(help="Seconds each check may take")] = 10.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run every instance's check(); exit 1 if one fails or anything is broken."""
+    _connectors_report(health=True, timeout=timeout, as_json=as_json)
 
 
 def main() -> None:

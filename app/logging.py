@@ -8,7 +8,14 @@ import sys
 import structlog
 
 
+# Libraries that log request URLs (which may carry identifiers) are kept to warnings.
+QUIET_LOGGERS = ("httpx", "httpcore", "pymap", "aiosqlite", "asyncio")
+
+
 def configure(level: str = "INFO", *, json: bool = True) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )

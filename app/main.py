@@ -10,11 +10,19 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import problems
+from app.jobs.runner import Worker
+from app.jobs.service import BackgroundWorker
 from app.middleware import BodySizeLimit
 from app.routers import audit as audit_router
+from app.routers import connectors as connectors_router
+from app.routers import holds as holds_router
 from app.routers import ops
+from app.routers import suppression as suppression_router
 from app.routers import requests as requests_router
+from app.routers import tasks as tasks_router
+from app.routers import webhooks as webhooks_router
 from app.runtime import Runtime
+from app.scheduler import build_scheduler
 from app.settings import Settings, get_settings
 
 API_VERSION = "1.0.0"
@@ -33,9 +41,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or Runtime.build(settings)
         app.state.runtime = rt
+        workers = BackgroundWorker(Worker(rt)).start() if rt.settings.run_workers else None
+        scheduler = build_scheduler(rt) if rt.settings.run_scheduler else None
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            if workers is not None:
+                await workers.stop()
             if runtime is None:
                 await rt.connectors.aclose()
                 await rt.db.dispose()
@@ -51,7 +67,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     problems.install(app)
     app.include_router(requests_router.router)
+    app.include_router(tasks_router.router)
+    app.include_router(holds_router.router)
+    app.include_router(suppression_router.router)
     app.include_router(audit_router.router)
+    app.include_router(webhooks_router.router)
+    app.include_router(connectors_router.router)
     app.include_router(ops.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     _add_problem_schema(app)

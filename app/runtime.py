@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,8 @@ from app.connectors.loader import load_registry
 from app.connectors.registry import ConnectorRegistry
 from app.crypto import DataCipher
 from app.db.engine import Database
+from app.domain.holds import HoldCatalogue
+from app.jobs.factory import registry_from_env
 from app.ratelimit import RateLimiter
 from app.security import IdTokenVerifier, StaffTokenVerifier
 from app.services.mail import Mailer
@@ -36,7 +39,15 @@ class Runtime:
     id_tokens: IdTokenVerifier | None = None
     rate_limiter: RateLimiter | None = None
     connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
+    hold_catalogue: HoldCatalogue = field(default_factory=HoldCatalogue)
     on_verified: list[VerifiedHook] = field(default_factory=list)
+    # Set (after commit) when tasks become due, so this process's workers start at once.
+    task_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        from app.jobs.wiring import install  # the planner imports this module
+
+        install(self)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -50,9 +61,8 @@ class Runtime:
                 sender=settings.mail_from, smtp_url=settings.smtp_url, outbox=settings.outbox_dir
             ),
             tokens=StaffTokenVerifier(settings),
-            connectors=load_registry(
-                settings.connectors_file, strict=settings.connectors_strict
-            ),
+            connectors=registry_from_env()
+            or load_registry(settings.connectors_file, strict=settings.connectors_strict),
             id_tokens=IdTokenVerifier(settings) if settings.oidc_issuer else None,
             rate_limiter=RateLimiter(
                 per_ip_per_minute=settings.rate_limit_per_ip_per_minute,

@@ -20,3 +20,5 @@ fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet -e '.[dev]'
+# The example third-party connector, installed through its own entry point (tests use it).
+"$venv/bin/python" -m pip install --quiet -e examples/innsyn-connector-newsletter

@@ -6,6 +6,8 @@ from app.connectors.errors import (
     ConnectorPermanentError,
     ConnectorTransientError,
     ConnectorValidationError,
+    error_for_status,
+    map_httpx_errors,
 )
 from app.connectors.protocol import (
     API_VERSION,
@@ -64,4 +66,6 @@ __all__ = [
     "Rectifier",
     "Restrictor",
     "SubjectRef",
+    "error_for_status",
+    "map_httpx_errors",
 ]

@@ -110,22 +110,31 @@ class ErasureResult(BaseModel):
 
 
 class HoldBasis(StrEnum):
-    """The hold catalogue (rules.md §4): why data must be kept despite an erasure request."""
+    """The built-in hold catalogue (rules.md §4; ``app.domain.holds.CATALOGUE`` has the law,
+    the end rule and the wording per code): why data must be kept despite an erasure."""
 
+    bookkeeping_primary = "bookkeeping_primary"
+    """Invoices, vouchers: bokføringsloven §13 (1) nr. 1, 5 years after the financial year."""
+    bookkeeping_secondary = "bookkeeping_secondary"
+    """Agreements, correspondence: bokføringsloven §13 (1) nr. 2, 3.5 years after the FY."""
     outstanding_claim = "outstanding_claim"
     """An unpaid invoice or other open claim: GDPR 17(3)(e), foreldelsesloven."""
     debt_collection = "debt_collection"
     """The claim is with debt collection (inkasso): GDPR 17(3)(e)."""
-    bookkeeping = "bookkeeping"
-    """Accounting material: GDPR 17(3)(b), bokføringsloven §13 (5 or 3.5 years after FY end)."""
     shareholder_register = "shareholder_register"
     """Aksjeeierbok entries while the person holds shares: aksjeloven §4-5."""
-    regulatory = "regulatory"
-    """A statutory registry or reporting duty (Elhub, FOR-1999-03-11-301): GDPR 17(3)(b)."""
+    regulatory_registry = "regulatory_registry"
+    """A statutory registry (Elhub, FOR-1999-03-11-301): GDPR 17(3)(b)."""
     b2b_contact = "b2b_contact"
     """The registered contact person on an active B2B contract: GDPR 6(1)(f) until replaced."""
     legal_claim = "legal_claim"
     """Needed to establish, exercise or defend a legal claim: GDPR 17(3)(e)."""
+    consumer_complaint = "consumer_complaint"
+    """The complaint period for goods sold: forbrukerkjøpsloven §27."""
+
+    # Short names for the same codes (aliases: same value, same member).
+    bookkeeping = "bookkeeping_primary"
+    regulatory = "regulatory_registry"
 
 
 HOLD_BASIS_CODES: frozenset[str] = frozenset(b.value for b in HoldBasis)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
+
+import structlog
 
 from app.connectors.protocol import Capability, Connector
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -31,6 +36,9 @@ class BrokenConnector:
     name: str
     kind: str
     reason: str
+    scope: Literal["plugin", "instance"] = "instance"
+    """``plugin``: an installed connector class fails validation; ``instance``: a configured
+    instance cannot be built (unknown or broken kind, invalid config, missing variable)."""
 
 
 @dataclass
@@ -39,6 +47,8 @@ class ConnectorRegistry:
 
     instances: dict[str, ConnectorInstance] = field(default_factory=dict)
     broken: list[BrokenConnector] = field(default_factory=list)
+    kinds: dict[str, type[Connector]] = field(default_factory=dict)
+    """Every valid installed connector class by kind (configured or not)."""
 
     @classmethod
     def of(cls, instances: Iterable[ConnectorInstance]) -> ConnectorRegistry:
@@ -59,5 +69,11 @@ class ConnectorRegistry:
         return list(self.instances.values())
 
     async def aclose(self) -> None:
+        """Close every instance; one failing to close does not keep the others open."""
         for instance in self.instances.values():
-            await instance.connector.aclose()
+            try:
+                await instance.connector.aclose()
+            except Exception as exc:  # noqa: BLE001 - shutdown must reach every connector
+                log.warning(
+                    "connector_close_failed", connector=instance.name, error=type(exc).__name__
+                )

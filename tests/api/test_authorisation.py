@@ -29,6 +29,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
+    ("POST", "/v1/suppression/check"): {"form", *STAFF},
+    ("GET", "/v1/connectors"): ALL_STAFF,
     ("GET", "/v1/holds"): ALL_STAFF,
     ("GET", "/v1/holds/catalogue"): ALL_STAFF,
     ("POST", "/v1/holds"): {"approver", "admin"},

@@ -4,6 +4,7 @@ from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditEvent
 from app.db.models.holds import LegalHold
 from app.db.models.requests import DsrRequest, VerificationChallenge
+from app.db.models.suppression import Suppression
 from app.db.models.tasks import CollectedData, Task
 from app.db.models.webhooks import DeadlineAlert, WebhookDelivery, WebhookSubscription
 
@@ -14,6 +15,7 @@ __all__ = [
     "DeadlineAlert",
     "DsrRequest",
     "LegalHold",
+    "Suppression",
     "Task",
     "VerificationChallenge",
     "WebhookDelivery",

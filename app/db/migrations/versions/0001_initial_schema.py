@@ -105,6 +105,108 @@ def upgrade() -> None:
         batch_op.create_index("ix_requests_updated_at", ["updated_at"], unique=False)
 
     op.create_table(
+        "suppressions",
+        sa.Column("identifier_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("identifier_hash"),
+    )
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("secret_ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "deadline_alerts",
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("alert", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("fired_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+        ),
+        sa.PrimaryKeyConstraint("request_id", "alert"),
+    )
+    op.create_table(
+        "legal_holds",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("basis_code", sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+        sa.Column("connector", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("until", sa.Date(), nullable=True),
+        sa.Column("condition", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("reference", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("email_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("national_id_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("subject_ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("reason_ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("placed_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("placed_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("ended_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ended_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column(
+            "follow_up_request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("legal_holds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_legal_holds_email_hash"), ["email_hash"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_legal_holds_national_id_hash"), ["national_id_hash"], unique=False
+        )
+        batch_op.create_index("ix_legal_holds_status_until", ["status", "until"], unique=False)
+
+    op.create_table(
+        "tasks",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("connector", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("phase", sa.Integer(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+        sa.Column("lease_expires_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_attempt_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("error_kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("checklist", sa.JSON(), nullable=True),
+        sa.Column("note_ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("request_id", "connector", "action", "phase", name="uq_tasks_plan"),
+    )
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index("ix_tasks_claim", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index("ix_tasks_lease", ["status", "lease_expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_tasks_request_id"), ["request_id"], unique=False)
+
+    op.create_table(
         "verification_challenges",
         sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("code_hash", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -118,12 +220,90 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("request_id"),
     )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("webhook_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("event_type", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lease_expires_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_status_code", sa.Integer(), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("attempt_log", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_due", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_webhook_id"), ["webhook_id"], unique=False
+        )
+
+    op.create_table(
+        "collected_data",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("task_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("connector", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("record_count", sa.Integer(), nullable=False),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["task_id"],
+            ["tasks.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("task_id"),
+    )
+    with op.batch_alter_table("collected_data", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_collected_data_request_id"), ["request_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("collected_data", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_collected_data_request_id"))
+
+    op.drop_table("collected_data")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_webhook_id"))
+        batch_op.drop_index("ix_webhook_deliveries_due")
+
+    op.drop_table("webhook_deliveries")
     op.drop_table("verification_challenges")
+    with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tasks_request_id"))
+        batch_op.drop_index("ix_tasks_lease")
+        batch_op.drop_index("ix_tasks_claim")
+
+    op.drop_table("tasks")
+    with op.batch_alter_table("legal_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_legal_holds_status_until")
+        batch_op.drop_index(batch_op.f("ix_legal_holds_national_id_hash"))
+        batch_op.drop_index(batch_op.f("ix_legal_holds_email_hash"))
+
+    op.drop_table("legal_holds")
+    op.drop_table("deadline_alerts")
+    op.drop_table("webhooks")
+    op.drop_table("suppressions")
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_index("ix_requests_updated_at")
         batch_op.drop_index("ix_requests_status_due")

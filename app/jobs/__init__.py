@@ -1,0 +1,1 @@
+"""Background work: the durable task queue, its workers, and what they report."""

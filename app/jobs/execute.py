@@ -1,0 +1,154 @@
+"""One attempt of one task: call the connector with a time limit and summarise what it did.
+
+The summary (``result``) holds counts and outcomes per category, never personal data; the
+records a collect returns travel separately (``collected``) and are sealed before storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from app.connectors.protocol import (
+    ChangeResult,
+    Collector,
+    CollectResult,
+    Eraser,
+    ErasureResult,
+    HoldFinder,
+    HoldFinding,
+    ManualWork,
+    Rectifier,
+    Restrictor,
+    SubjectRef,
+)
+from app.connectors.registry import ConnectorInstance
+from app.db.models.tasks import TaskAction
+from app.jobs.policy import Failure, classify
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    result: dict[str, Any]
+    collected: dict[str, Any] | None = None  # personal data: sealed before it is stored
+
+
+@dataclass(frozen=True)
+class NeedsPerson:
+    instructions: str
+    checklist: list[str]
+
+
+@dataclass(frozen=True)
+class Failed:
+    failure: Failure
+
+
+Outcome = Succeeded | NeedsPerson | Failed
+
+
+class UnexpectedResult(Exception):
+    """The connector returned something its protocol does not allow."""
+
+
+def subject_ref(request_id: str, subject: Mapping[str, Any]) -> SubjectRef:
+    """The identifiers a connector looks the person up by, from the decrypted subject."""
+    emails = [subject["email"]] if subject.get("email") else []
+    phones = [subject["phone"]] if subject.get("phone") else []
+    return SubjectRef(
+        request_id=request_id,
+        emails=emails,
+        phones=phones,
+        national_id=subject.get("national_id"),
+        customer_ids=dict(subject.get("customer_ids") or {}),
+        name=subject.get("name"),
+    )
+
+
+async def attempt(
+    instance: ConnectorInstance,
+    action: TaskAction,
+    params: Mapping[str, Any],
+    subject: SubjectRef,
+    details: Mapping[str, Any],
+) -> Outcome:
+    """Run the action once under the instance's timeout; every error comes back classified."""
+    try:
+        async with asyncio.timeout(instance.timeout_seconds):
+            raw = await _call(instance, action, params, subject, details)
+        if isinstance(raw, ManualWork):
+            return NeedsPerson(instructions=raw.instructions, checklist=list(raw.checklist))
+        return _summarise(action, params, raw)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure is classified, none is swallowed
+        if isinstance(exc, UnexpectedResult):
+            return Failed(Failure("internal", str(exc), retryable=False))
+        return Failed(classify(exc, timeout_seconds=instance.timeout_seconds))
+
+
+async def _call(
+    instance: ConnectorInstance,
+    action: TaskAction,
+    params: Mapping[str, Any],
+    subject: SubjectRef,
+    details: Mapping[str, Any],
+) -> Any:
+    connector = instance.connector
+    if action is TaskAction.collect:
+        return await cast(Collector, connector).collect(subject)
+    if action is TaskAction.holds:
+        return await cast(HoldFinder, connector).find_holds(subject)
+    if action is TaskAction.erase:
+        return await cast(Eraser, connector).erase(subject, list(params.get("categories", [])))
+    if action is TaskAction.rectify:
+        changes = details.get("changes") or {}
+        return await cast(Rectifier, connector).rectify(subject, dict(changes))
+    if action is TaskAction.restrict:
+        return await cast(Restrictor, connector).restrict(subject, lift=bool(params.get("lift")))
+    raise UnexpectedResult(f"unknown action {action}")
+
+
+def _summarise(action: TaskAction, params: Mapping[str, Any], raw: Any) -> Succeeded:
+    if action is TaskAction.collect:
+        return _collected(params, _expect(raw, CollectResult))
+    if action is TaskAction.holds:
+        if not isinstance(raw, list) or not all(isinstance(f, HoldFinding) for f in raw):
+            raise UnexpectedResult("find_holds returned something other than hold findings")
+        return Succeeded({"findings": [f.model_dump(mode="json") for f in raw]})
+    if action is TaskAction.erase:
+        erased = _expect(raw, ErasureResult)
+        categories = [c.model_dump(mode="json") for c in erased.categories]
+        return Succeeded({"categories": categories + list(params.get("held", []))})
+    changed = _expect(raw, ChangeResult)
+    return Succeeded({"categories": [c.model_dump(mode="json") for c in changed.categories]})
+
+
+def _collected(params: Mapping[str, Any], found: CollectResult) -> Succeeded:
+    only = params.get("only_categories")
+    records = [r for r in found.records if only is None or r.category in only]
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.category] = counts.get(record.category, 0) + 1
+    result = {
+        "records": len(records),
+        "categories": counts,
+        "external_controller": found.external_controller,
+        "self_service_url": found.self_service_url,
+    }
+    collected = {
+        "records": [r.model_dump(mode="json") for r in records],
+        "external_controller": found.external_controller,
+        "self_service_url": found.self_service_url,
+    }
+    return Succeeded(result, collected)
+
+
+def _expect(raw: Any, kind: type[_T]) -> _T:
+    if not isinstance(raw, kind):
+        raise UnexpectedResult(f"the connector returned {type(raw).__name__}, not {kind.__name__}")
+    return raw

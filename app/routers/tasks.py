@@ -1,0 +1,41 @@
+"""``/v1/requests/{id}/tasks``: staff close manual tasks and retry failed ones."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.deps import Operator, RuntimeDep, SessionDep
+from app.routers.responses import AUTH, problems
+from app.schemas.tasks import TaskCompleteIn, TaskView
+from app.services import tasks
+
+router = APIRouter(prefix="/v1/requests/{request_id}/tasks", tags=["tasks"])
+
+
+@router.post(
+    "/{task_id}/complete",
+    summary="Close a manual task",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def complete_task(
+    request_id: str,
+    task_id: str,
+    body: TaskCompleteIn,
+    rt: RuntimeDep,
+    session: SessionDep,
+    staff: Operator,
+) -> TaskView:
+    """Close a manual task with its checklist answers (or a failed task done by hand)."""
+    task = await tasks.complete_by_hand(
+        rt, session, request_id, task_id, principal=staff, answers=body.answers, note=body.note
+    )
+    return TaskView.model_validate(tasks.task_view(task))
+
+
+@router.post("/{task_id}/retry", summary="Retry a failed task", responses=problems(*AUTH, 404, 409))
+async def retry_task(
+    request_id: str, task_id: str, rt: RuntimeDep, session: SessionDep, staff: Operator
+) -> TaskView:
+    """Run a failed connector task again, with a fresh budget of attempts."""
+    task = await tasks.retry(rt, session, request_id, task_id, principal=staff)
+    return TaskView.model_validate(tasks.task_view(task))

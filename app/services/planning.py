@@ -1,0 +1,256 @@
+"""The planner: which connector does what for a request, and what happens when tasks settle.
+
+When a request becomes verified, ``on_verified`` (a ``Runtime.on_verified`` hook, in the same
+transaction) starts it and creates one task per connector × action its kind needs. Every time
+a task changes, ``advance`` moves the request on: the erasure phase after the holds checks,
+``awaiting_manual`` while a person is needed, ``completed`` with an outcome per connector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.connectors.protocol import Capability
+from app.connectors.registry import ConnectorInstance
+from app.db.models import DsrRequest, Task
+from app.db.models.tasks import TaskAction, TaskStatus
+from app.domain import erasure_plan
+from app.domain.erasure_plan import ERASING_KINDS, CategoryFacts
+from app.domain.requests import Action, RequestKind, RequestStatus
+from app.ids import new_id
+from app.jobs.policy import DONE, request_status_for
+from app.jobs.queue import notify
+from app.runtime import Runtime
+from app.security import SYSTEM
+from app.services import holds as hold_service
+from app.services import requests
+from app.services.subjects import SubjectVault
+
+HOLDS_PHASE = 1
+ERASE_PHASE = 2
+_WAKE_FLAG = "innsyn.wake_workers"
+NO_CONNECTORS = "no configured connector handles this kind of request"
+
+
+async def on_verified(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+    """Start the request and plan its first tasks, in the verifying transaction."""
+    await requests.transition(rt, session, request, Action.start, SYSTEM)
+    tasks = await first_tasks(rt, session, request)
+    await add_tasks(rt, session, tasks)
+    await advance(rt, session, request, tasks=tasks)
+
+
+async def first_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[Task]:
+    kind = RequestKind(request.kind)
+    details = SubjectVault(rt.cipher).details(request)
+    instances = _in_scope(rt.connectors.active(), details)
+    if kind in (RequestKind.access, RequestKind.portability):
+        return [
+            _collect(rt, request, kind, i)
+            for i in _able(instances, Capability.collect)
+            if kind is RequestKind.access or erasure_plan.portable(_facts(i))
+        ]
+    if kind is RequestKind.rectification:
+        return [
+            new_task(rt, request, i, TaskAction.rectify)
+            for i in _able(instances, Capability.rectify)
+        ]
+    if kind is RequestKind.restriction:
+        lift = bool(details.get("lift", False))
+        return [
+            new_task(rt, request, i, TaskAction.restrict, params={"lift": lift})
+            for i in _able(instances, Capability.restrict)
+        ]
+    holds = [
+        new_task(rt, request, i, TaskAction.holds, phase=HOLDS_PHASE)
+        for i in _able(instances, Capability.holds)
+        if kind is RequestKind.erasure or erasure_plan.in_scope(kind, _facts(i))
+    ]
+    return holds or await erase_tasks(rt, session, request)
+
+
+def _in_scope(
+    instances: list[ConnectorInstance], details: dict[str, Any]
+) -> list[ConnectorInstance]:
+    """A follow-up erasure (a hold ended) concerns one connector only."""
+    follow_up = details.get("follow_up")
+    if not isinstance(follow_up, dict):
+        return instances
+    return [i for i in instances if i.name == follow_up.get("connector")]
+
+
+def _collect(
+    rt: Runtime, request: DsrRequest, kind: RequestKind, instance: ConnectorInstance
+) -> Task:
+    params: dict[str, Any] = {}
+    if kind is RequestKind.portability:
+        params["only_categories"] = erasure_plan.portable(_facts(instance))
+    return new_task(rt, request, instance, TaskAction.collect, params=params)
+
+
+async def erase_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[Task]:
+    """Phase 2 of an erasing request: per connector, erase what is in scope and not held by
+    an active hold (found by a connector in phase 1, or placed by staff)."""
+    kind = RequestKind(request.kind)
+    details = SubjectVault(rt.cipher).details(request)
+    follow_up = details.get("follow_up") if isinstance(details.get("follow_up"), dict) else None
+    tasks = []
+    for instance in _able(_in_scope(rt.connectors.active(), details), Capability.erase):
+        scope = erasure_plan.in_scope(kind, _facts(instance))
+        if follow_up is not None:
+            scope = [c for c in scope if c in follow_up.get("categories", [])]
+        if not scope:
+            continue
+        holds = await hold_service.holds_for(rt, session, request, instance.name)
+        plan = erasure_plan.plan(scope, holds)
+        held = [h.as_result() for h in plan.held]
+        task = new_task(
+            rt,
+            request,
+            instance,
+            TaskAction.erase,
+            phase=ERASE_PHASE,
+            params={"categories": list(plan.erase), "held": held},
+        )
+        if plan.nothing_to_erase:  # nothing to ask the system: record the holds at once
+            task.status = TaskStatus.succeeded.value
+            task.finished_at = task.created_at
+            task.result = {"categories": held, "skipped": "every category in scope is held"}
+        tasks.append(task)
+    return tasks
+
+
+def new_task(
+    rt: Runtime,
+    request: DsrRequest,
+    instance: ConnectorInstance,
+    action: TaskAction,
+    *,
+    phase: int = 1,
+    params: dict[str, Any] | None = None,
+) -> Task:
+    now = rt.clock.now()
+    return Task(
+        id=new_id("tsk"),
+        request_id=request.id,
+        connector=instance.name,
+        action=action.value,
+        phase=phase,
+        status=TaskStatus.pending.value,
+        max_attempts=max(1, instance.max_attempts),
+        params=params or {},
+        created_at=now,
+        updated_at=now,
+        next_attempt_at=now,
+    )
+
+
+async def add_tasks(rt: Runtime, session: AsyncSession, tasks: Sequence[Task]) -> None:
+    session.add_all(tasks)
+    await session.flush()
+    if any(t.status == TaskStatus.pending.value for t in tasks):
+        await wake_workers(rt, session)
+
+
+async def wake_workers(rt: Runtime, session: AsyncSession) -> None:
+    """New work is due: tell this process's workers and (PostgreSQL) the others, once the
+    transaction commits, so no worker waits for its next poll."""
+    await notify(session)
+    if session.info.get(_WAKE_FLAG):
+        return
+    session.info[_WAKE_FLAG] = True
+
+    def _after_commit(_session: Any) -> None:
+        session.info.pop(_WAKE_FLAG, None)
+        rt.task_wakeup.set()
+
+    event.listen(session.sync_session, "after_commit", _after_commit, once=True)
+
+
+async def tasks_of(session: AsyncSession, request_id: str) -> list[Task]:
+    rows = await session.exec(
+        select(Task)
+        .where(Task.request_id == request_id)
+        .order_by(col(Task.phase), col(Task.connector), col(Task.action))
+    )
+    return list(rows)
+
+
+async def advance(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, *, tasks: list[Task] | None = None
+) -> None:
+    """Move a started request on after its tasks changed. The caller holds the request's row
+    lock, so two workers finishing its last two tasks at once cannot both (or neither) act."""
+    if RequestStatus(request.status) not in (
+        RequestStatus.in_progress,
+        RequestStatus.awaiting_manual,
+    ):
+        return
+    if tasks is None:
+        tasks = await tasks_of(session, request.id)
+    if _erase_phase_due(request, tasks):
+        planned = await erase_tasks(rt, session, request)
+        await add_tasks(rt, session, planned)
+        tasks = [*tasks, *planned]
+    target = request_status_for(TaskStatus(t.status) for t in tasks)
+    if target.value == request.status:
+        return
+    if target is RequestStatus.completed:
+        request.outcome = build_outcome(request, tasks)
+        await requests.transition(
+            rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
+        )
+    elif target is RequestStatus.awaiting_manual:
+        await requests.transition(rt, session, request, Action.await_manual, SYSTEM)
+    else:
+        await requests.transition(rt, session, request, Action.resume, SYSTEM)
+
+
+def _erase_phase_due(request: DsrRequest, tasks: Sequence[Task]) -> bool:
+    if RequestKind(request.kind) not in ERASING_KINDS:
+        return False
+    first = [t for t in tasks if t.phase == HOLDS_PHASE]
+    if not first or any(t.phase == ERASE_PHASE for t in tasks):
+        return False
+    return all(TaskStatus(t.status) in DONE for t in first)
+
+
+def build_outcome(request: DsrRequest, tasks: Sequence[Task]) -> dict[str, Any]:
+    """Per connector: what each action did (counts, categories, hold findings) and which
+    categories were held back under which basis, until when. No personal data."""
+    if not tasks:
+        return {"kind": request.kind, "connectors": {}, "note": NO_CONNECTORS}
+    connectors: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        entry = connectors.setdefault(task.connector, {"actions": {}, "held": []})
+        entry["actions"][task.action] = {"status": task.status, **(task.result or {})}
+        for category in (task.result or {}).get("categories", []):
+            if isinstance(category, dict) and category.get("outcome") == "held":
+                entry["held"].append(category)
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task.status] = counts.get(task.status, 0) + 1
+    return {"kind": request.kind, "connectors": connectors, "tasks": counts}
+
+
+def _able(
+    instances: Iterable[ConnectorInstance], capability: Capability
+) -> list[ConnectorInstance]:
+    return [i for i in instances if capability in i.capabilities]
+
+
+def _facts(instance: ConnectorInstance) -> list[CategoryFacts]:
+    return [
+        CategoryFacts(
+            name=c.name,
+            marketing=c.marketing,
+            consent_based=c.consent_based,
+            provided_by_subject=c.provided_by_subject,
+        )
+        for c in instance.connector.categories()
+    ]

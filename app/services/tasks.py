@@ -1,0 +1,436 @@
+"""Use cases on tasks: record an attempt, retry, close by hand, cancel, and the staff view.
+
+Every change locks the request row first (then the audit stream's lock), always in that
+order and, for several requests, in id order: two workers never deadlock, and the request's
+state is decided by whoever commits last, seeing every task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.connectors.protocol import HoldFinding
+from app.db.models import CollectedData, DsrRequest, Task
+from app.db.models.tasks import TaskAction, TaskStatus, collected_purpose
+from app.domain.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
+from app.domain.requests import TERMINAL, RequestStatus, Role
+from app.ids import new_id
+from app.jobs.execute import Failed, NeedsPerson, Outcome, Succeeded
+from app.jobs.policy import RetryPolicy
+from app.jobs.queue import Claim, abandoned_on_last_attempt, still_abandoned
+from app.runtime import Runtime
+from app.security import SYSTEM, Principal
+from app.services import audit, planning, request_views, requests
+from app.services import holds as hold_service
+
+CLOSABLE = frozenset({TaskStatus.manual, TaskStatus.failed})
+CANCELLABLE = (TaskStatus.pending.value, TaskStatus.manual.value, TaskStatus.failed.value)
+_STAFF_ROLES = frozenset({Role.operator})
+
+
+@dataclass(frozen=True)
+class AttemptReport:
+    """What one claimed attempt came to, for the worker to write back."""
+
+    claim: Claim
+    owner: str
+    outcome: Outcome
+
+
+async def record_attempts(
+    rt: Runtime, session: AsyncSession, reports: Sequence[AttemptReport], *, policy: RetryPolicy
+) -> dict[str, str]:
+    """Write back finished attempts (one transaction, however many); returns per task id
+    what happened: ``succeeded``, ``retried``, ``failed``, ``manual``, or ``lost`` when
+    another worker took the lease over meanwhile (its result is discarded).
+
+    A few statements per batch, not per task: a request's fifty tasks finishing together
+    are written (and audited, one event per kind of change) in one go."""
+    by_request: dict[str, list[AttemptReport]] = {}
+    for report in reports:
+        by_request.setdefault(report.claim.request_id, []).append(report)
+    locked = {rid: await requests.get(session, rid, for_update=True) for rid in sorted(by_request)}
+    held = await _held(session, reports)
+    blobs = await _existing_blobs(session, [t.id for t in held.values()])
+    events: dict[str, str] = {}
+    for request_id in sorted(by_request):
+        request = locked[request_id]
+        changes: dict[str, list[dict[str, Any]]] = {}
+        for report in by_request[request_id]:
+            task = held.get(report.claim.id)
+            if task is None:
+                events[report.claim.id] = "lost"
+                continue
+            event = await _apply(rt, session, request, task, report, policy, blobs)
+            events[task.id] = event
+            changes.setdefault(event, []).append(_detail(task, report.outcome))
+        for event, details in changes.items():
+            await _audit(rt, session, request_id, f"task.{event}", details)
+        await planning.advance(rt, session, request)
+    return events
+
+
+async def _held(session: AsyncSession, reports: Sequence[AttemptReport]) -> dict[str, Task]:
+    """The reported tasks this worker still holds under the same attempt (the fence)."""
+    rows = await session.exec(
+        select(Task).where(col(Task.id).in_([r.claim.id for r in reports])).with_for_update()
+    )
+    tasks = {t.id: t for t in rows}
+    return {
+        r.claim.id: task
+        for r in reports
+        if (task := tasks.get(r.claim.id)) is not None
+        and task.status == TaskStatus.running.value
+        and task.lease_owner == r.owner
+        and task.attempts == r.claim.attempt
+    }
+
+
+async def _existing_blobs(session: AsyncSession, task_ids: list[str]) -> dict[str, CollectedData]:
+    rows = await session.exec(select(CollectedData).where(col(CollectedData.task_id).in_(task_ids)))
+    return {row.task_id: row for row in rows}
+
+
+async def _apply(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    task: Task,
+    report: AttemptReport,
+    policy: RetryPolicy,
+    blobs: dict[str, CollectedData],
+) -> str:
+    now = rt.clock.now()
+    task.lease_owner = None
+    task.lease_expires_at = None
+    task.updated_at = now
+    outcome = report.outcome
+    if isinstance(outcome, Succeeded):
+        event = await _succeeded(rt, session, request, task, outcome, now, blobs)
+    elif isinstance(outcome, NeedsPerson):
+        task.status = TaskStatus.manual.value
+        task.checklist = {"instructions": outcome.instructions, "items": outcome.checklist}
+        event = "manual"
+    else:
+        event = _failed(
+            task, outcome, now, policy, closed=RequestStatus(request.status) in TERMINAL
+        )
+    session.add(task)
+    return event
+
+
+async def _succeeded(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    task: Task,
+    outcome: Succeeded,
+    now: datetime,
+    blobs: dict[str, CollectedData],
+) -> str:
+    task.status = TaskStatus.succeeded.value
+    task.finished_at = now
+    task.result = outcome.result
+    task.last_error = None
+    task.error_kind = None
+    if outcome.collected is not None:
+        _store_collected(rt, session, task, outcome.collected, now, blobs.get(task.id))
+    if task.action == TaskAction.holds.value:
+        findings = [HoldFinding.model_validate(f) for f in outcome.result.get("findings", [])]
+        await hold_service.record_findings(
+            rt, session, request=request, connector=task.connector, findings=findings
+        )
+    return "succeeded"
+
+
+def _failed(
+    task: Task, outcome: Failed, now: datetime, policy: RetryPolicy, *, closed: bool
+) -> str:
+    failure = outcome.failure
+    task.last_error = failure.message
+    task.error_kind = failure.kind
+    if closed:
+        task.status = TaskStatus.cancelled.value
+        task.finished_at = now
+        return "cancelled"
+    if failure.retryable and task.attempts < task.max_attempts:
+        delay = policy.delay(task.attempts, retry_after=failure.retry_after)
+        task.status = TaskStatus.pending.value
+        task.next_attempt_at = now + timedelta(seconds=delay)
+        return "retried"
+    task.status = TaskStatus.failed.value
+    task.finished_at = now
+    return "failed"
+
+
+def _detail(task: Task, outcome: Outcome | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "task_id": task.id,
+        "connector": task.connector,
+        "action": task.action,
+        "attempt": task.attempts,
+    }
+    if isinstance(outcome, Failed):
+        detail["error_kind"] = outcome.failure.kind
+        if task.status == TaskStatus.pending.value:
+            detail["next_attempt_at"] = task.next_attempt_at.isoformat()
+    return detail
+
+
+def _store_collected(
+    rt: Runtime,
+    session: AsyncSession,
+    task: Task,
+    collected: dict[str, Any],
+    now: datetime,
+    row: CollectedData | None,
+) -> None:
+    """One sealed blob per task: a task run twice replaces its blob, it never adds one."""
+    blob = rt.cipher.seal(collected, purpose=collected_purpose(task.request_id, task.id))
+    count = len(collected.get("records", []))
+    if row is None:
+        row = CollectedData(
+            id=new_id("col"),
+            task_id=task.id,
+            request_id=task.request_id,
+            connector=task.connector,
+            record_count=count,
+            created_at=now,
+            ciphertext=blob,
+        )
+    else:
+        row.ciphertext, row.record_count, row.created_at = blob, count, now
+    session.add(row)
+
+
+async def collected_for(rt: Runtime, session: AsyncSession, request_id: str) -> dict[str, Any]:
+    """The records collected for a request, per connector (for the report; personal data)."""
+    rows = await session.exec(select(CollectedData).where(CollectedData.request_id == request_id))
+    return {
+        row.connector: rt.cipher.open(
+            row.ciphertext, purpose=collected_purpose(row.request_id, row.task_id)
+        )
+        for row in rows
+    }
+
+
+async def _audit(
+    rt: Runtime,
+    session: AsyncSession,
+    request_id: str,
+    action: str,
+    tasks: list[dict[str, Any]],
+    actor: str = SYSTEM.actor,
+) -> None:
+    """One event per kind of change per transaction, listing the tasks it changed."""
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=actor,
+        action=action,
+        request_id=request_id,
+        detail={"tasks": tasks},
+    )
+
+
+async def fail_abandoned(rt: Runtime, session: AsyncSession) -> int:
+    """Fail tasks whose worker vanished during their last attempt (crash, OOM kill)."""
+    failed = 0
+    for candidate in await abandoned_on_last_attempt(session, now=rt.clock.now()):
+        request = await requests.get(session, candidate.request_id, for_update=True)
+        now = rt.clock.now()
+        task = await still_abandoned(session, candidate.id, now=now)
+        if task is None:
+            continue
+        task.status = TaskStatus.failed.value
+        task.finished_at = task.updated_at = now
+        task.lease_owner = task.lease_expires_at = None
+        task.error_kind = "lost"
+        task.last_error = "the worker running the last attempt stopped before it finished"
+        session.add(task)
+        await _audit(
+            rt, session, task.request_id, "task.failed", [_detail(task) | {"error_kind": "lost"}]
+        )
+        await planning.advance(rt, session, request)
+        failed += 1
+    return failed
+
+
+async def _task_of(session: AsyncSession, request_id: str, task_id: str) -> Task:
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None or task.request_id != request_id:
+        raise NotFound(f"request {request_id} has no task {task_id}")
+    return task
+
+
+def _require_operator(principal: Principal) -> None:
+    if not principal.has_any(_STAFF_ROLES):
+        raise NotPermitted("this needs the operator role")
+
+
+async def retry(
+    rt: Runtime, session: AsyncSession, request_id: str, task_id: str, *, principal: Principal
+) -> Task:
+    """Run a failed task again, with a fresh budget of attempts."""
+    _require_operator(principal)
+    request = await requests.get(session, request_id, for_update=True)
+    task = await _task_of(session, request_id, task_id)
+    if task.status != TaskStatus.failed.value:
+        raise InvalidTransition(f"only a failed task can be retried; this one is {task.status}")
+    if RequestStatus(request.status) in TERMINAL:
+        raise InvalidTransition(f"the request is {request.status}")
+    instance = rt.connectors.get(task.connector)
+    budget = instance.max_attempts if instance else max(1, task.max_attempts)
+    now = rt.clock.now()
+    task.status = TaskStatus.pending.value
+    task.max_attempts = task.attempts + max(1, budget)
+    task.next_attempt_at = task.updated_at = now
+    task.finished_at = None
+    session.add(task)
+    await _audit(
+        rt, session, request_id, "task.retry_requested", [_detail(task)], actor=principal.actor
+    )
+    await planning.advance(rt, session, request)
+    await planning.wake_workers(rt, session)
+    return task
+
+
+async def complete_by_hand(
+    rt: Runtime,
+    session: AsyncSession,
+    request_id: str,
+    task_id: str,
+    *,
+    principal: Principal,
+    answers: dict[str, bool],
+    note: str | None,
+) -> Task:
+    """Close a manual task with its checklist answered, or a failed one done by hand."""
+    _require_operator(principal)
+    request = await requests.get(session, request_id, for_update=True)
+    task = await _task_of(session, request_id, task_id)
+    if TaskStatus(task.status) not in CLOSABLE:
+        raise InvalidTransition(
+            f"only a manual or failed task can be closed; this is {task.status}"
+        )
+    if RequestStatus(request.status) in TERMINAL:
+        raise InvalidTransition(f"the request is {request.status}")
+    _check_answers(task, answers, note)
+    now = rt.clock.now()
+    previous = task.status
+    task.status = TaskStatus.succeeded.value
+    task.finished_at = task.updated_at = now
+    task.result = {
+        **(task.result or {}),
+        "closed_by_hand": True,
+        "was": previous,
+        "answers": answers,
+    }
+    if note:
+        task.note_ciphertext = rt.cipher.seal(note, purpose=f"task-note:{task.id}")
+    session.add(task)
+    detail = _detail(task) | {"was": previous, "answered": len(answers)}
+    await _audit(rt, session, request_id, "task.manual_completed", [detail], actor=principal.actor)
+    await planning.advance(rt, session, request)
+    return task
+
+
+def _check_answers(task: Task, answers: dict[str, bool], note: str | None) -> None:
+    items = list((task.checklist or {}).get("items", []))
+    if task.status == TaskStatus.manual.value:
+        missing = [i for i in items if i not in answers]
+        unknown = [a for a in answers if a not in items]
+        if missing or unknown:
+            raise InvalidInput(
+                f"answer every checklist item and only those ({len(missing)} missing, "
+                f"{len(unknown)} unknown)",
+                field="answers",
+                missing=missing,
+                unknown=unknown,
+            )
+    elif not note:
+        raise InvalidInput(
+            "closing a failed task by hand needs a note saying what was done", field="note"
+        )
+
+
+async def cancel_open_tasks(
+    rt: Runtime, session: AsyncSession, request_id: str, *, actor: str = SYSTEM.actor
+) -> int:
+    """The request was withdrawn or refused: what has not run will not run. A task already
+    running finishes and is recorded (the work happened)."""
+    rows = await session.exec(
+        select(Task)
+        .where(Task.request_id == request_id, col(Task.status).in_(CANCELLABLE))
+        .with_for_update()
+    )
+    now = rt.clock.now()
+    cancelled = []
+    for task in rows:
+        task.status = TaskStatus.cancelled.value
+        task.finished_at = task.updated_at = now
+        session.add(task)
+        cancelled.append(_detail(task))
+    if cancelled:
+        await _audit(rt, session, request_id, "task.cancelled", cancelled, actor=actor)
+    return len(cancelled)
+
+
+async def cancel_for_closed_requests(rt: Runtime, session: AsyncSession, *, limit: int = 50) -> int:
+    """Sweep: cancel open tasks of requests that were closed (withdrawn, refused) meanwhile."""
+    closed = [s.value for s in TERMINAL]
+    request_ids = (
+        await session.exec(
+            select(Task.request_id)
+            .join(DsrRequest, col(DsrRequest.id) == col(Task.request_id))
+            .where(col(Task.status).in_(CANCELLABLE), col(DsrRequest.status).in_(closed))
+            .distinct()
+            .limit(limit)
+        )
+    ).all()
+    total = 0
+    for request_id in sorted(request_ids):
+        await requests.get(session, request_id, for_update=True)
+        total += await cancel_open_tasks(rt, session, request_id)
+    return total
+
+
+def task_view(task: Task) -> dict[str, Any]:
+    """What staff see of a task: state, attempts, the classified error, timings."""
+    duration = None
+    if task.started_at and task.finished_at:
+        duration = round((task.finished_at - task.started_at).total_seconds(), 3)
+    return {
+        "id": task.id,
+        "connector": task.connector,
+        "action": task.action,
+        "phase": task.phase,
+        "status": task.status,
+        "attempts": task.attempts,
+        "max_attempts": task.max_attempts,
+        "last_error": task.last_error,
+        "error_kind": task.error_kind,
+        "created_at": task.created_at,
+        "started_at": task.started_at,
+        "last_attempt_at": task.last_attempt_at,
+        "finished_at": task.finished_at,
+        "next_attempt_at": task.next_attempt_at if task.status == "pending" else None,
+        "duration_seconds": duration,
+        "result": task.result,
+        "checklist": task.checklist,
+    }
+
+
+async def task_section(session: AsyncSession, request: DsrRequest) -> dict[str, Any]:
+    return {"tasks": [task_view(t) for t in await planning.tasks_of(session, request.id)]}
+
+
+def register_view_section() -> None:
+    if task_section not in request_views.VIEW_SECTIONS:
+        request_views.VIEW_SECTIONS.append(task_section)
