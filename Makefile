@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm
+.PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm bench-fanout
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh examples/innsyn-connector-newsletter/pyproject.toml
 	bash scripts/bootstrap.sh $(VENV)
@@ -36,6 +36,12 @@ BENCH_ARGS ?=
 bench-crm: $(STAMP)
 	bash scripts/system-packages.sh
 	bash scripts/with-services.sh $(BIN)/python -m bench.crm $(BENCH_ARGS)
+
+# One access request over 50 connectors of 200 ms (real HTTP servers on loopback), then 200
+# at once, on SQLite and PostgreSQL. Writes bench/results/fanout.json.
+bench-fanout: $(STAMP)
+	bash scripts/system-packages.sh
+	bash scripts/with-services.sh $(BIN)/python -m bench.fanout $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -72,11 +72,15 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option(help="Attempts run at once (default INNSYN_WORKER_CONCURRENCY)")
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Lease owner name (default host:pid:random)")]
-    = None,
+    name: Annotated[
+        str | None, typer.Option(help="Lease owner name (default host:pid:random)")
+    ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus metrics on this port")
     ] = None,
+    grace_seconds: Annotated[
+        float, typer.Option(help="On SIGTERM, how long running attempts may take to finish")
+    ] = 25.0,
 ) -> None:
     """Run connector tasks from the shared database until SIGTERM (any number, anywhere)."""
     from app.jobs.service import run_worker
@@ -84,7 +88,13 @@ def worker(
 
     configure()
     asyncio.run(
-        run_worker(get_settings(), concurrency=concurrency, name=name, metrics_port=metrics_port)
+        run_worker(
+            get_settings(),
+            concurrency=concurrency,
+            name=name,
+            metrics_port=metrics_port,
+            grace_seconds=grace_seconds,
+        )
     )
 
 

@@ -12,13 +12,13 @@ from fastapi.routing import APIRoute
 from app import problems
 from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
-from app.middleware import BodySizeLimit
+from app.middleware import AccessLog, BodySizeLimit
 from app.routers import audit as audit_router
 from app.routers import connectors as connectors_router
 from app.routers import holds as holds_router
 from app.routers import ops
-from app.routers import suppression as suppression_router
 from app.routers import requests as requests_router
+from app.routers import suppression as suppression_router
 from app.routers import tasks as tasks_router
 from app.routers import webhooks as webhooks_router
 from app.runtime import Runtime
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(connectors_router.router)
     app.include_router(ops.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
     _add_problem_schema(app)
     return app
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.problems import PROBLEM_JSON
+
+_access = structlog.get_logger("innsyn.access")
 
 
 class BodySizeLimit:
@@ -63,3 +67,36 @@ class BodySizeLimit:
         headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class AccessLog:
+    """One structured line per HTTP call: method, route, status, duration. Never the query
+    string (it can carry a status token) and never bodies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            route = scope.get("route")
+            _access.info(
+                "http_request",
+                method=scope.get("method"),
+                route=getattr(route, "path", None) or "unmatched",
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )

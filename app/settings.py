@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = 10.0
     purge_after_days: int = Field(
-        default=30, description="Collected data and reports are deleted this long after a request ends."
+        default=30,
+        description="Collected data and reports are deleted this long after a request ends.",
     )
 
     @field_validator("database_url")

@@ -70,7 +70,9 @@ def test_serve_process_end_to_end(service_env):
         view = httpx.get(f"{base}/v1/requests/{request_id}", headers=staff)
         assert view.status_code == 200
         assert view.json()["subject"]["email"] == "smoke@example.no"
-        assert httpx.get(f"{base}/v1/requests", headers=staff).json()["items"][0]["id"] == request_id
+        assert (
+            httpx.get(f"{base}/v1/requests", headers=staff).json()["items"][0]["id"] == request_id
+        )
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Innsyn"
     finally:
         server.terminate()

@@ -161,9 +161,15 @@ def _fill_crm(conn: sqlite3.Connection, people: Sequence[DemoPerson], today: dat
             conn.execute(
                 "INSERT INTO orders (id, customer_id, order_date, product, total,"
                 " shipping_address) VALUES (?, ?, ?, ?, ?, ?)",
-                (order_id, number, (since + timedelta(days=order_id)).isoformat(), product,
-                 total, person.address),
-            )  # fmt: skip
+                (
+                    order_id,
+                    number,
+                    (since + timedelta(days=order_id)).isoformat(),
+                    product,
+                    total,
+                    person.address,
+                ),
+            )
         for body in person.crm_notes:
             note_id += 1
             conn.execute(

@@ -8,10 +8,10 @@ and registry entries.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 from app.connectors.testing.peers import imap as imap_peer
 from app.connectors.testing.peers.elhub import ElhubPeer
@@ -62,7 +62,7 @@ class DemoPeers:
 
 def require_pymap() -> None:
     """The IMAP stand-in is pymap, a development dependency: say how to get it."""
-    if importlib.util.find_spec("pymap") is None:
+    if find_spec("pymap") is None:
         raise DemoUnavailable(
             "the demo's mailbox needs pymap, a development dependency; install it with "
             "`.venv/bin/pip install -e '.[dev]'` (make run does this)"

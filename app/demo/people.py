@@ -76,21 +76,35 @@ KARI = DemoPerson(
     orders=(("Strømavtale Fastpris 12 mnd", "0.00"), ("Smart varmestyring", "1490.00")),
     crm_notes=("Ringte om fakturaen for januar; forklarte nettleien.",),
     invoices=(
-        Invoice(10001, "Strøm desember", "1245.50", issued_days_ago=100, status="paid",
-                paid_after_days=10),
+        Invoice(
+            10001,
+            "Strøm desember",
+            "1245.50",
+            issued_days_ago=100,
+            status="paid",
+            paid_after_days=10,
+        ),
         Invoice(10002, "Strøm januar", "1873.20", issued_days_ago=40, status="unpaid"),
-    ),  # fmt: skip
+    ),
     chats=(
         Chat("Faktura", "Hei, jeg har et spørsmål om fakturaen for januar."),
         Chat("Flytting", "Jeg flytter 1. april. Hva gjør jeg med avtalen?"),
     ),
     chat_notes=("Kunden ønsker betalingsutsettelse; sendt til økonomi.",),
     mails=(
-        Mail("Spørsmål om faktura", "Hei! Fakturaen for januar ser for høy ut. Kan dere "
-             "sjekke? Mvh Kari", from_person=True, day=2),
-        Mail("Re: Spørsmål om faktura", "Hei Kari, fakturaen stemmer: januar var kald. "
-             "Du kan be om betalingsutsettelse.", from_person=False, day=3),
-    ),  # fmt: skip
+        Mail(
+            "Spørsmål om faktura",
+            "Hei! Fakturaen for januar ser for høy ut. Kan dere sjekke? Mvh Kari",
+            from_person=True,
+            day=2,
+        ),
+        Mail(
+            "Re: Spørsmål om faktura",
+            "Hei Kari, fakturaen stemmer: januar var kald. Du kan be om betalingsutsettelse.",
+            from_person=False,
+            day=3,
+        ),
+    ),
 )
 
 OLA = DemoPerson(
@@ -104,16 +118,22 @@ OLA = DemoPerson(
     orders=(("Strømavtale Spotpris", "0.00"),),
     crm_notes=("Ønsker faktura på e-post.",),
     invoices=(
-        Invoice(10003, "Strøm desember", "980.00", issued_days_ago=95, status="paid",
-                paid_after_days=12),
-        Invoice(10004, "Strøm januar", "1120.40", issued_days_ago=35, status="paid",
-                paid_after_days=9),
-    ),  # fmt: skip
+        Invoice(
+            10003, "Strøm desember", "980.00", issued_days_ago=95, status="paid", paid_after_days=12
+        ),
+        Invoice(
+            10004, "Strøm januar", "1120.40", issued_days_ago=35, status="paid", paid_after_days=9
+        ),
+    ),
     chats=(Chat("Måler", "Måleren på hytta viser feil, kan dere se på det?"),),
     mails=(
-        Mail("Faktura på e-post", "Hei, jeg vil gjerne ha fakturaene på e-post. Hilsen Ola",
-             from_person=True, day=4),
-    ),  # fmt: skip
+        Mail(
+            "Faktura på e-post",
+            "Hei, jeg vil gjerne ha fakturaene på e-post. Hilsen Ola",
+            from_person=True,
+            day=4,
+        ),
+    ),
     metering_points=2,
 )
 
@@ -127,14 +147,19 @@ PER = DemoPerson(
     story="has an invoice sent to debt collection (inkasso)",
     orders=(("Strømavtale Fastpris 36 mnd", "0.00"),),
     invoices=(
-        Invoice(10005, "Strøm oktober", "2310.00", issued_days_ago=150,
-                status="sent_to_collection"),
-    ),  # fmt: skip
+        Invoice(
+            10005, "Strøm oktober", "2310.00", issued_days_ago=150, status="sent_to_collection"
+        ),
+    ),
     chats=(Chat("Inkasso", "Jeg har fått brev fra inkassobyrået. Kan vi lage en avtale?"),),
     mails=(
-        Mail("Purring", "Hei Per, vi minner om fakturaen for oktober som ikke er betalt.",
-             from_person=False, day=5),
-    ),  # fmt: skip
+        Mail(
+            "Purring",
+            "Hei Per, vi minner om fakturaen for oktober som ikke er betalt.",
+            from_person=False,
+            day=5,
+        ),
+    ),
 )
 
 INGRID = DemoPerson(
@@ -148,9 +173,13 @@ INGRID = DemoPerson(
     newsletter=True,
     chats=(Chat("Nyhetsbrev", "Hvor ofte kommer nyhetsbrevet?"),),
     mails=(
-        Mail("Nyhetsbrev", "Hei, jeg vil gjerne ha nyhetsbrevet deres. Ingrid",
-             from_person=True, day=6),
-    ),  # fmt: skip
+        Mail(
+            "Nyhetsbrev",
+            "Hei, jeg vil gjerne ha nyhetsbrevet deres. Ingrid",
+            from_person=True,
+            day=6,
+        ),
+    ),
 )
 
 PEOPLE: tuple[DemoPerson, ...] = (KARI, OLA, PER, INGRID)

@@ -27,11 +27,14 @@ from app.jobs.dbretry import retrying
 from app.jobs.policy import RetryPolicy
 from app.jobs.queue import Claim, claim, heartbeat, release
 from app.jobs.subjects import SubjectCache
+from app.jobs.writeback import AttemptReport, record_attempts
 from app.runtime import Runtime
 from app.services import tasks as task_service
-from app.services.tasks import AttemptReport
 
 log = structlog.get_logger(__name__)
+MAX_BATCH = 200
+QUIET = 0.003  # seconds: results arriving closer together than this are written together
+LINGER = 0.04  # seconds: the longest a result waits for others to join its write
 
 
 def worker_name() -> str:
@@ -61,6 +64,7 @@ class Worker:
         poll_seconds: float = 1.0,
         grace_seconds: float = 25.0,
         policy: RetryPolicy | None = None,
+        linger: float = LINGER,
     ) -> None:
         self.rt = rt
         self.name = name or worker_name()
@@ -69,6 +73,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
         self.policy = policy or RetryPolicy()
+        self.linger = linger
         self._running: dict[str, asyncio.Task[None]] = {}
         self._claims: dict[str, Claim] = {}  # held and not yet written back
         self._calling: set[str] = set()  # connector call in progress (cancellable on lease loss)
@@ -81,6 +86,8 @@ class Worker:
         self._stop = asyncio.Event()
         self._next_maintenance = 0.0
         self._last_limit = 0
+        self._more_due = True
+        self._claimed_at = 0.0
 
     # -- public ----------------------------------------------------------------------------
 
@@ -97,6 +104,7 @@ class Worker:
 
     async def run_until_idle(self) -> None:
         self._next_maintenance = 0.0
+        self._more_due = True  # look at least once
         await self._loop(until_idle=True)
 
     # -- the loop --------------------------------------------------------------------------
@@ -107,18 +115,25 @@ class Worker:
             helpers.append(asyncio.create_task(self._listen()))
         try:
             while not self._stop.is_set():
+                due = self._maybe_due(until_idle=until_idle)
                 self.rt.task_wakeup.clear()
                 self._wake.clear()
                 self._changed.clear()
                 await self._maintain()
-                started = await self._claim_and_start()
-                # Idle only if nothing finished during the claim either (its result may have
-                # made a task due that the claim, excluding it while it was held, skipped).
-                if until_idle and not started and not self._running and not self._changed.is_set():
+                started = await self._claim_and_start() if due else 0
+                # Look again at once only if the claim was full; otherwise wait for a
+                # wake-up (new work committed here or NOTIFY from elsewhere), a finished
+                # attempt, or the poll interval (retries and leases that come due by time).
+                self._more_due = started > 0 and started == self._last_limit
+                if (
+                    until_idle
+                    and not self._running
+                    and not self._more_due
+                    and not (self._changed.is_set() or self._woken())
+                ):
                     break
-                if started and started == self._last_limit:
-                    continue  # a full batch: more may be due right now
-                await self._wait()
+                if not self._more_due or len(self._running) >= self.concurrency:
+                    await self._wait()
         finally:
             await self._drain()
             await self._writes.put(None)
@@ -126,6 +141,17 @@ class Worker:
             for helper in helpers[1:]:
                 helper.cancel()
             await asyncio.gather(*helpers[1:], return_exceptions=True)
+
+    def _woken(self) -> bool:
+        return self.rt.task_wakeup.is_set() or self._wake.is_set()
+
+    def _maybe_due(self, *, until_idle: bool) -> bool:
+        """Whether a claim can find anything: after a wake-up, a full claim, the poll
+        interval, or (driven to idle) any finished attempt. Claiming after every finished
+        attempt would cost a query per task while a big request is running."""
+        if self._woken() or self._more_due or (until_idle and self._changed.is_set()):
+            return True
+        return time.monotonic() - self._claimed_at >= self.poll_seconds
 
     async def _wait(self) -> None:
         waiters = [
@@ -166,6 +192,7 @@ class Worker:
         self._last_limit = limit
         if limit <= 0:
             return 0
+        self._claimed_at = time.monotonic()
         async with self.rt.db.session() as session:
             claims = await claim(
                 session,
@@ -240,14 +267,31 @@ class Worker:
             first = await self._writes.get()
             if first is None:
                 return
-            batch = [first]
-            while not self._writes.empty() and len(batch) < 200:
-                item = self._writes.get_nowait()
-                if item is None:
-                    self._writes.put_nowait(None)
-                    break
-                batch.append(item)
+            batch = await self._gather(first)
             await self._write(batch)
+
+    async def _gather(self, first: _Pending) -> list[_Pending]:
+        """The batch: what is queued, plus what arrives while results keep coming in (each
+        within ``QUIET`` of the last, for at most ``LINGER``) as long as attempts are still
+        running here: a request's tasks finishing together go out in one write."""
+        batch = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.linger
+        while len(batch) < MAX_BATCH:
+            if not self._writes.empty():
+                item = self._writes.get_nowait()
+            elif self._calling and (left := deadline - loop.time()) > 0:
+                try:
+                    item = await asyncio.wait_for(self._writes.get(), min(QUIET, left))
+                except TimeoutError:
+                    break
+            else:
+                break
+            if item is None:
+                self._writes.put_nowait(None)
+                break
+            batch.append(item)
+        return batch
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -262,7 +306,7 @@ class Worker:
 
     async def _record(self, reports: list[AttemptReport]) -> dict[str, str]:
         async with self.rt.db.session() as session:
-            return await task_service.record_attempts(self.rt, session, reports, policy=self.policy)
+            return await record_attempts(self.rt, session, reports, policy=self.policy)
 
     async def _heartbeats(self) -> None:
         while True:

@@ -41,11 +41,12 @@ async def run_worker(
     concurrency: int | None = None,
     name: str | None = None,
     metrics_port: int | None = None,
+    grace_seconds: float = 25.0,
 ) -> None:
     """The ``innsyn worker`` process: claim and run tasks until SIGTERM or SIGINT, then stop
     claiming, finish or give back what it holds, and return."""
     rt = Runtime.build(settings)
-    worker = Worker(rt, concurrency=concurrency, name=name)
+    worker = Worker(rt, concurrency=concurrency, name=name, grace_seconds=grace_seconds)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.stop)

@@ -36,6 +36,9 @@ class SubjectCache:
         """The subject and request details, shared by the request's tasks running here."""
         self._users[request_id] = self._users.get(request_id, 0) + 1
         try:
+            if request_id in self._ready:  # read when the task was claimed
+                yield self._ready[request_id]
+                return
             loading = self._loading.get(request_id)
             if loading is None or (loading.done() and loading.exception() is not None):
                 loading = asyncio.create_task(self._load(request_id))

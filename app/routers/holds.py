@@ -10,7 +10,6 @@ from sqlmodel import col, select
 from app.db.models import LegalHold
 from app.deps import Approver, RuntimeDep, SessionDep, StaffReader
 from app.routers.responses import AUTH, problems
-from app.runtime import Runtime
 from app.schemas.holds import (
     HoldBasisView,
     HoldCatalogueView,
@@ -22,15 +21,6 @@ from app.schemas.holds import (
 from app.services import holds
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
-
-
-def _view(rt: Runtime, hold: LegalHold) -> HoldView:
-    basis = rt.hold_catalogue.get(hold.basis_code)
-    return HoldView(
-        **hold.model_dump(include=set(HoldView.model_fields) & set(LegalHold.model_fields)),
-        law=basis.law if basis else None,
-        gdpr_exemption=basis.gdpr_exemption if basis else None,
-    )
 
 
 @router.get("", summary="List holds", responses=problems(*AUTH, 422))
@@ -58,7 +48,7 @@ async def list_holds(
         query = query.where(col(LegalHold.id) < cursor)
     rows = list(await session.exec(query.order_by(col(LegalHold.id).desc()).limit(limit + 1)))
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return HoldPage(items=[_view(rt, r) for r in rows[:limit]], next_cursor=next_cursor)
+    return HoldPage(items=[holds.view(rt, r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 @router.get("/catalogue", summary="The hold catalogue", responses=problems(*AUTH))
@@ -90,7 +80,7 @@ async def place_hold(
     body: HoldCreate, rt: RuntimeDep, session: SessionDep, staff: Approver
 ) -> HoldView:
     """Keep a person's data in one system's categories, with a reason (approver)."""
-    return _view(rt, await holds.place(rt, session, principal=staff, body=body))
+    return holds.view(rt, await holds.place(rt, session, principal=staff, body=body))
 
 
 @router.post(
@@ -101,4 +91,4 @@ async def release_hold(
 ) -> HoldView:
     """End a hold; the data it kept is then erased by a follow-up erasure."""
     hold = await holds.release(rt, session, hold_id, principal=staff, reason=body.reason)
-    return _view(rt, hold)
+    return holds.view(rt, hold)

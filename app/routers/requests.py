@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.deps import (
     Approver,
@@ -29,10 +30,9 @@ from app.schemas.requests import (
     RequestSummary,
     RequestView,
     SubjectStatus,
-    VerificationView,
     WithdrawIn,
 )
-from app.services import request_views, requests
+from app.services import reports, request_views, requests
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -59,7 +59,7 @@ async def create_request(
         received_at=r.received_at,
         due_at=summary.due_at,
         status_token=created.status_token,
-        verification=VerificationView(method=r.verification_method, state=r.verification_state),
+        verification=summary.verification,
     )
 
 
@@ -204,3 +204,29 @@ async def withdraw_request(
         reason=body.reason if body else None,
     )
     return request_views.summary(request, rt.clock.now())
+
+
+@router.get(
+    "/{request_id}/report",
+    summary="The answer: data and facts",
+    responses={
+        200: {"content": {"application/json": {}, "text/html": {}}},
+        **problems(401, 403, 404, 409, 422),
+    },
+    response_class=Response,
+)
+async def get_report(
+    request_id: str,
+    rt: RuntimeDep,
+    session: SessionDep,
+    caller: OptionalPrincipal,
+    format_: Annotated[Literal["json", "html"], Query(alias="format")] = "json",
+    token: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The access or portability answer, for staff or for the person (``token``)."""
+    request, reader = await request_views.report_reader(session, request_id, caller, token)
+    report = await reports.build(rt, session, request)
+    await request_views.record_read(rt, session, request, reader, "report")
+    if format_ == "html":
+        return HTMLResponse(reports.render_html(report, request.language))
+    return JSONResponse(report)

@@ -23,7 +23,7 @@ from app.domain.errors import InvalidInput, InvalidTransition, NotFound
 from app.domain.requests import RequestKind
 from app.ids import new_id
 from app.runtime import Runtime
-from app.schemas.holds import HoldCreate
+from app.schemas.holds import HoldCreate, HoldView
 from app.security import SYSTEM, Principal
 from app.services import audit, webhooks
 from app.services.subjects import SubjectVault
@@ -193,9 +193,7 @@ async def active_rows(
     return list(rows)
 
 
-async def holds_for(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, connector: str
-) -> list[Hold]:
+async def holds_for(session: AsyncSession, request: DsrRequest, connector: str) -> list[Hold]:
     """Active holds on this person in this connector, as the erasure plan takes them."""
     rows = await active_rows(session, request.email_hash, request.national_id_hash, request.id)
     return [
@@ -210,6 +208,29 @@ async def holds_for(
         for r in rows
         if r.connector in (connector, ALL_CONNECTORS)
     ]
+
+
+def view(rt: Runtime, hold: LegalHold) -> HoldView:
+    """What staff see of a hold: no personal data, the law it rests on."""
+    basis = rt.hold_catalogue.get(hold.basis_code)
+    return HoldView(
+        **hold.model_dump(include=set(HoldView.model_fields) & set(LegalHold.model_fields)),
+        law=basis.law if basis else None,
+        gdpr_exemption=basis.gdpr_exemption if basis else None,
+    )
+
+
+async def for_request(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[HoldView]:
+    """Every hold on the request's person (active or ended), newest first."""
+    matches = [col(LegalHold.request_id) == request.id]
+    if request.email_hash:
+        matches.append(col(LegalHold.email_hash) == request.email_hash)
+    if request.national_id_hash:
+        matches.append(col(LegalHold.national_id_hash) == request.national_id_hash)
+    rows = await session.exec(
+        select(LegalHold).where(or_(*matches)).order_by(col(LegalHold.id).desc())
+    )
+    return [view(rt, r) for r in rows]
 
 
 async def get(session: AsyncSession, hold_id: str) -> LegalHold:

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import AuditEvent, DsrRequest
 from app.domain import deadlines
-from app.domain.errors import InvalidInput, NotPermitted
+from app.domain.errors import InvalidInput, InvalidTransition, NotPermitted, Unauthenticated
 from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.requests import TERMINAL, RequestKind, RequestStatus, allowed_actions
 from app.runtime import Runtime
@@ -26,7 +26,7 @@ from app.schemas.requests import (
     VerificationView,
 )
 from app.security import Principal
-from app.services import audit
+from app.services import audit, holds
 from app.services.requests import get, overdue
 from app.services.subjects import SubjectVault
 
@@ -69,6 +69,9 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
     sections: dict[str, Any] = {}
     for section in VIEW_SECTIONS:
         sections.update(await section(session, request))
+    sections["holds"] = [
+        h.model_dump(mode="json") for h in await holds.for_request(rt, session, request)
+    ]
     refusal = None
     if request.refusal_code:
         refusal = {
@@ -206,3 +209,25 @@ async def subject_status(
         completed_at=request.completed_at,
         download_url=download,
     )
+
+
+async def report_reader(
+    session: AsyncSession,
+    request_id: str,
+    principal: Principal | None,
+    token: str | None,
+) -> tuple[DsrRequest, Principal]:
+    """Who may read the answer: any staff role, or the person with the status token once the
+    request is completed."""
+    request = await get(session, request_id)
+    if principal is not None and principal.kind == "staff" and principal.roles:
+        return request, principal
+    if token is None:
+        if principal is None:
+            raise Unauthenticated("send the status token or a staff bearer token")
+        raise NotPermitted("the answer is for staff or for the person with the status token")
+    if not SubjectVault.token_matches(request, token):
+        raise NotPermitted("the status token does not match this request")
+    if request.status != RequestStatus.completed.value:
+        raise InvalidTransition("the answer is not ready yet")
+    return request, Principal(kind="subject", id=request.id)

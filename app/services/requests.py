@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -44,6 +45,7 @@ from app.security import SYSTEM, InvalidToken, Principal, VerifiedIdentity
 from app.services import audit, webhooks
 from app.services.subjects import SubjectVault
 
+log = structlog.get_logger(__name__)
 CREATE_ROLES = frozenset({Role.operator, Role.approver, Role.admin})
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
@@ -82,6 +84,14 @@ async def transition(
     if after in TERMINAL:
         request.closed_at = now
     session.add(request)
+    log.info(
+        "request_transition",
+        request_id=request.id,
+        action=action.value,
+        from_status=before.value,
+        to_status=after.value,
+        actor_kind=principal.kind,
+    )
     await audit.append(
         session,
         at=now,

@@ -7,206 +7,33 @@ state is decided by whoever commits last, seeing every task.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.connectors.protocol import HoldFinding
 from app.db.models import CollectedData, DsrRequest, Task
-from app.db.models.tasks import TaskAction, TaskStatus, collected_purpose
+from app.db.models.tasks import TaskStatus, collected_purpose
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
 from app.domain.requests import TERMINAL, RequestStatus, Role
-from app.ids import new_id
-from app.jobs.execute import Failed, NeedsPerson, Outcome, Succeeded
-from app.jobs.policy import RetryPolicy
-from app.jobs.queue import Claim, abandoned_on_last_attempt, still_abandoned
+from app.jobs.queue import abandoned_on_last_attempt, still_abandoned
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
-from app.services import audit, planning, request_views, requests
-from app.services import holds as hold_service
+from app.services import audit, planning, request_views, requests, webhooks
 
 CLOSABLE = frozenset({TaskStatus.manual, TaskStatus.failed})
 CANCELLABLE = (TaskStatus.pending.value, TaskStatus.manual.value, TaskStatus.failed.value)
 _STAFF_ROLES = frozenset({Role.operator})
 
 
-@dataclass(frozen=True)
-class AttemptReport:
-    """What one claimed attempt came to, for the worker to write back."""
-
-    claim: Claim
-    owner: str
-    outcome: Outcome
-
-
-async def record_attempts(
-    rt: Runtime, session: AsyncSession, reports: Sequence[AttemptReport], *, policy: RetryPolicy
-) -> dict[str, str]:
-    """Write back finished attempts (one transaction, however many); returns per task id
-    what happened: ``succeeded``, ``retried``, ``failed``, ``manual``, or ``lost`` when
-    another worker took the lease over meanwhile (its result is discarded).
-
-    A few statements per batch, not per task: a request's fifty tasks finishing together
-    are written (and audited, one event per kind of change) in one go."""
-    by_request: dict[str, list[AttemptReport]] = {}
-    for report in reports:
-        by_request.setdefault(report.claim.request_id, []).append(report)
-    locked = {rid: await requests.get(session, rid, for_update=True) for rid in sorted(by_request)}
-    held = await _held(session, reports)
-    blobs = await _existing_blobs(session, [t.id for t in held.values()])
-    events: dict[str, str] = {}
-    for request_id in sorted(by_request):
-        request = locked[request_id]
-        changes: dict[str, list[dict[str, Any]]] = {}
-        for report in by_request[request_id]:
-            task = held.get(report.claim.id)
-            if task is None:
-                events[report.claim.id] = "lost"
-                continue
-            event = await _apply(rt, session, request, task, report, policy, blobs)
-            events[task.id] = event
-            changes.setdefault(event, []).append(_detail(task, report.outcome))
-        for event, details in changes.items():
-            await _audit(rt, session, request_id, f"task.{event}", details)
-        await planning.advance(rt, session, request)
-    return events
-
-
-async def _held(session: AsyncSession, reports: Sequence[AttemptReport]) -> dict[str, Task]:
-    """The reported tasks this worker still holds under the same attempt (the fence)."""
-    rows = await session.exec(
-        select(Task).where(col(Task.id).in_([r.claim.id for r in reports])).with_for_update()
-    )
-    tasks = {t.id: t for t in rows}
+def task_detail(task: Task) -> dict[str, Any]:
+    """How an audit event names a task: ids and names, never personal data."""
     return {
-        r.claim.id: task
-        for r in reports
-        if (task := tasks.get(r.claim.id)) is not None
-        and task.status == TaskStatus.running.value
-        and task.lease_owner == r.owner
-        and task.attempts == r.claim.attempt
-    }
-
-
-async def _existing_blobs(session: AsyncSession, task_ids: list[str]) -> dict[str, CollectedData]:
-    rows = await session.exec(select(CollectedData).where(col(CollectedData.task_id).in_(task_ids)))
-    return {row.task_id: row for row in rows}
-
-
-async def _apply(
-    rt: Runtime,
-    session: AsyncSession,
-    request: DsrRequest,
-    task: Task,
-    report: AttemptReport,
-    policy: RetryPolicy,
-    blobs: dict[str, CollectedData],
-) -> str:
-    now = rt.clock.now()
-    task.lease_owner = None
-    task.lease_expires_at = None
-    task.updated_at = now
-    outcome = report.outcome
-    if isinstance(outcome, Succeeded):
-        event = await _succeeded(rt, session, request, task, outcome, now, blobs)
-    elif isinstance(outcome, NeedsPerson):
-        task.status = TaskStatus.manual.value
-        task.checklist = {"instructions": outcome.instructions, "items": outcome.checklist}
-        event = "manual"
-    else:
-        event = _failed(
-            task, outcome, now, policy, closed=RequestStatus(request.status) in TERMINAL
-        )
-    session.add(task)
-    return event
-
-
-async def _succeeded(
-    rt: Runtime,
-    session: AsyncSession,
-    request: DsrRequest,
-    task: Task,
-    outcome: Succeeded,
-    now: datetime,
-    blobs: dict[str, CollectedData],
-) -> str:
-    task.status = TaskStatus.succeeded.value
-    task.finished_at = now
-    task.result = outcome.result
-    task.last_error = None
-    task.error_kind = None
-    if outcome.collected is not None:
-        _store_collected(rt, session, task, outcome.collected, now, blobs.get(task.id))
-    if task.action == TaskAction.holds.value:
-        findings = [HoldFinding.model_validate(f) for f in outcome.result.get("findings", [])]
-        await hold_service.record_findings(
-            rt, session, request=request, connector=task.connector, findings=findings
-        )
-    return "succeeded"
-
-
-def _failed(
-    task: Task, outcome: Failed, now: datetime, policy: RetryPolicy, *, closed: bool
-) -> str:
-    failure = outcome.failure
-    task.last_error = failure.message
-    task.error_kind = failure.kind
-    if closed:
-        task.status = TaskStatus.cancelled.value
-        task.finished_at = now
-        return "cancelled"
-    if failure.retryable and task.attempts < task.max_attempts:
-        delay = policy.delay(task.attempts, retry_after=failure.retry_after)
-        task.status = TaskStatus.pending.value
-        task.next_attempt_at = now + timedelta(seconds=delay)
-        return "retried"
-    task.status = TaskStatus.failed.value
-    task.finished_at = now
-    return "failed"
-
-
-def _detail(task: Task, outcome: Outcome | None = None) -> dict[str, Any]:
-    detail: dict[str, Any] = {
         "task_id": task.id,
         "connector": task.connector,
         "action": task.action,
         "attempt": task.attempts,
     }
-    if isinstance(outcome, Failed):
-        detail["error_kind"] = outcome.failure.kind
-        if task.status == TaskStatus.pending.value:
-            detail["next_attempt_at"] = task.next_attempt_at.isoformat()
-    return detail
-
-
-def _store_collected(
-    rt: Runtime,
-    session: AsyncSession,
-    task: Task,
-    collected: dict[str, Any],
-    now: datetime,
-    row: CollectedData | None,
-) -> None:
-    """One sealed blob per task: a task run twice replaces its blob, it never adds one."""
-    blob = rt.cipher.seal(collected, purpose=collected_purpose(task.request_id, task.id))
-    count = len(collected.get("records", []))
-    if row is None:
-        row = CollectedData(
-            id=new_id("col"),
-            task_id=task.id,
-            request_id=task.request_id,
-            connector=task.connector,
-            record_count=count,
-            created_at=now,
-            ciphertext=blob,
-        )
-    else:
-        row.ciphertext, row.record_count, row.created_at = blob, count, now
-    session.add(row)
 
 
 async def collected_for(rt: Runtime, session: AsyncSession, request_id: str) -> dict[str, Any]:
@@ -220,7 +47,14 @@ async def collected_for(rt: Runtime, session: AsyncSession, request_id: str) -> 
     }
 
 
-async def _audit(
+def task_event(request: DsrRequest, detail: dict[str, Any]) -> dict[str, Any]:
+    """The ``task.failed`` webhook payload: ids, names and the error kind, no personal data."""
+    return {"request_id": request.id, "kind": request.kind} | {
+        k: detail[k] for k in ("task_id", "connector", "action", "error_kind") if k in detail
+    }
+
+
+async def audit_tasks(
     rt: Runtime,
     session: AsyncSession,
     request_id: str,
@@ -254,9 +88,9 @@ async def fail_abandoned(rt: Runtime, session: AsyncSession) -> int:
         task.error_kind = "lost"
         task.last_error = "the worker running the last attempt stopped before it finished"
         session.add(task)
-        await _audit(
-            rt, session, task.request_id, "task.failed", [_detail(task) | {"error_kind": "lost"}]
-        )
+        detail = task_detail(task) | {"error_kind": "lost"}
+        await audit_tasks(rt, session, task.request_id, "task.failed", [detail])
+        await webhooks.emit(rt, session, "task.failed", task_event(request, detail))
         await planning.advance(rt, session, request)
         failed += 1
     return failed
@@ -293,8 +127,8 @@ async def retry(
     task.next_attempt_at = task.updated_at = now
     task.finished_at = None
     session.add(task)
-    await _audit(
-        rt, session, request_id, "task.retry_requested", [_detail(task)], actor=principal.actor
+    await audit_tasks(
+        rt, session, request_id, "task.retry_requested", [task_detail(task)], actor=principal.actor
     )
     await planning.advance(rt, session, request)
     await planning.wake_workers(rt, session)
@@ -335,8 +169,10 @@ async def complete_by_hand(
     if note:
         task.note_ciphertext = rt.cipher.seal(note, purpose=f"task-note:{task.id}")
     session.add(task)
-    detail = _detail(task) | {"was": previous, "answered": len(answers)}
-    await _audit(rt, session, request_id, "task.manual_completed", [detail], actor=principal.actor)
+    detail = task_detail(task) | {"was": previous, "answered": len(answers)}
+    await audit_tasks(
+        rt, session, request_id, "task.manual_completed", [detail], actor=principal.actor
+    )
     await planning.advance(rt, session, request)
     return task
 
@@ -376,9 +212,9 @@ async def cancel_open_tasks(
         task.status = TaskStatus.cancelled.value
         task.finished_at = task.updated_at = now
         session.add(task)
-        cancelled.append(_detail(task))
+        cancelled.append(task_detail(task))
     if cancelled:
-        await _audit(rt, session, request_id, "task.cancelled", cancelled, actor=actor)
+        await audit_tasks(rt, session, request_id, "task.cancelled", cancelled, actor=actor)
     return len(cancelled)
 
 

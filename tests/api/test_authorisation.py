@@ -26,6 +26,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/extend"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/refuse"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/withdraw"): {"operator", "approver", "admin"},
+    ("GET", "/v1/requests/{request_id}/report"): ALL_STAFF,
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},

@@ -115,8 +115,14 @@ async def test_unknown_route_and_method_are_problems(client, staff):
 
 async def test_bad_query_parameters_are_422(client, staff):
     headers = staff["operator"]
-    for params in ({"status": "lost"}, {"limit": 0}, {"limit": 1000}, {"due_before": "soon"},
-                   {"cursor": "!!!"}, {"q": "neither-email-nor-id"}):
+    for params in (
+        {"status": "lost"},
+        {"limit": 0},
+        {"limit": 1000},
+        {"due_before": "soon"},
+        {"cursor": "!!!"},
+        {"q": "neither-email-nor-id"},
+    ):
         response = await client.get("/v1/requests", params=params, headers=headers)
         assert_problem(response, 422, "/problems/validation-error")
 

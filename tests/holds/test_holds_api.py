@@ -40,7 +40,8 @@ async def test_approver_places_and_releases_a_hold(client, staff, runtime):
     assert "ola@example.no" not in listed.text  # the list carries no personal data
 
     released = await client.post(
-        f"/v1/holds/{hold['id']}/release", json={"reason": "dispute settled"},
+        f"/v1/holds/{hold['id']}/release",
+        json={"reason": "dispute settled"},
         headers=staff["approver"],
     )
     assert released.status_code == 200
@@ -59,8 +60,12 @@ async def test_approver_places_and_releases_a_hold(client, staff, runtime):
 
 
 async def test_end_is_computed_from_the_catalogue(client, staff):
-    body = hold_body(basis_code="bookkeeping_primary", until=None, event_date="2025-03-14",
-                     categories=["invoices"])
+    body = hold_body(
+        basis_code="bookkeeping_primary",
+        until=None,
+        event_date="2025-03-14",
+        categories=["invoices"],
+    )
     hold = (await client.post("/v1/holds", json=body, headers=staff["approver"])).json()
     assert hold["until"] == "2030-12-31"  # five years after the end of the financial year 2025
 
@@ -70,8 +75,9 @@ async def test_hold_for_the_person_of_a_request(client, staff):
     body = hold_body(subject=None, request_id=request["id"])
     hold = (await client.post("/v1/holds", json=body, headers=staff["approver"])).json()
     assert hold["request_id"] == request["id"]
-    view = await client.get("/v1/holds", params={"request_id": request["id"]},
-                            headers=staff["operator"])
+    view = await client.get(
+        "/v1/holds", params={"request_id": request["id"]}, headers=staff["operator"]
+    )
     assert len(view.json()["items"]) == 1
 
 
@@ -86,8 +92,9 @@ async def test_invalid_holds_are_refused(client, staff):
     ):
         response = await client.post("/v1/holds", json=body, headers=staff["approver"])
         assert response.status_code == 422, body
-    missing = await client.post("/v1/holds", json=hold_body(subject=None, request_id="req_x"),
-                                headers=staff["approver"])
+    missing = await client.post(
+        "/v1/holds", json=hold_body(subject=None, request_id="req_x"), headers=staff["approver"]
+    )
     assert missing.status_code == 404
     operator = await client.post("/v1/holds", json=hold_body(), headers=staff["operator"])
     assert operator.status_code == 403
@@ -95,8 +102,9 @@ async def test_invalid_holds_are_refused(client, staff):
 
 async def test_holds_expire_by_date_and_are_followed_up(client, staff, runtime, clock):
     until = (clock.now() + timedelta(days=3)).date().isoformat()
-    hold = (await client.post("/v1/holds", json=hold_body(until=until),
-                              headers=staff["approver"])).json()
+    hold = (
+        await client.post("/v1/holds", json=hold_body(until=until), headers=staff["approver"])
+    ).json()
     clock.advance(timedelta(days=3))
     assert await holds.expire_due(runtime) == 0  # kept through the last day
     clock.advance(timedelta(days=1))

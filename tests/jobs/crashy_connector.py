@@ -137,7 +137,7 @@ class Crashy:
                 "SELECT count(*) FROM fx_calls WHERE system=$1 AND request_id=$2 AND action=$3",
                 *key,
             )
-        if self.block == ":".join(key) and earlier == 1:
+        if self.block == f"{subject.request_id}:{self.name}:{action}" and earlier == 1:
             await asyncio.sleep(3600)  # until the test kills this process
         return int(call_id)
 

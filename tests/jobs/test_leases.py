@@ -16,7 +16,7 @@ from app.jobs.execute import Succeeded
 from app.jobs.policy import IMMEDIATE
 from app.jobs.queue import claim
 from app.jobs.runner import Worker
-from app.services.tasks import AttemptReport, record_attempts
+from app.jobs.writeback import AttemptReport, record_attempts
 from tests.jobs.conftest import EMAIL, audit_actions, eventually, file_verified, load
 from tests.jobs.systems import MemorySystem, registry
 

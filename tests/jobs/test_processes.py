@@ -60,13 +60,13 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.files: list[BinaryIO] = []
 
-    def start(self, count: int, **extra: str) -> list[subprocess.Popen[bytes]]:
+    def start(self, count: int, *args: str, **extra: str) -> list[subprocess.Popen[bytes]]:
         started = []
         for _ in range(count):
             log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
             self.files.append(log)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "worker"],
+                [sys.executable, "-m", "app.cli", "worker", *args],
                 env=self.env | extra,
                 cwd=ROOT,
                 stdout=log,
@@ -192,7 +192,10 @@ async def test_a_killed_workers_task_is_taken_over_and_finished(runtime, fx, wor
     async with runtime.db.session() as session:
         for request_id in access + erasure:
             events = await audit.events_for(session, stream=request_id)
-            assert [e.action for e in events].count("task.succeeded") == 4
+            succeeded = [
+                t for e in events if e.action == "task.succeeded" for t in e.detail["tasks"]
+            ]
+            assert sorted(t["connector"] for t in succeeded) == ["sys0", "sys1", "sys2", "sys3"]
             assert audit.verify(events) == []
     collect_calls = await fx.fetch(
         "SELECT count(finished_at) AS n FROM fx_calls WHERE action='collect'"
@@ -230,3 +233,30 @@ async def test_workers_never_run_the_same_task_at_the_same_time(runtime, fx, wor
     assert overlapping == 0
     pids = {r["pid"] for r in await fx.fetch("SELECT DISTINCT pid FROM fx_calls")}
     assert pids == {p.pid for p in procs}  # every worker took a share
+
+
+async def test_sigterm_gives_back_a_task_that_does_not_finish_in_time(runtime, fx, workers):
+    runtime.connectors = crashy_connector.registry()
+    request_id = await file_verified(runtime, email="kari@example.no")
+    blocked = (request_id, "sys0", "collect")
+    [proc] = workers.start(1, "--grace-seconds", "0.5", CRASHY_BLOCK=":".join(blocked))
+    await all_started(fx, blocked)
+
+    assert await workers.terminate(proc) == 0, workers.dump()
+
+    _, tasks = await load(runtime, request_id)
+    held = tasks["sys0"]
+    assert (held.status, held.attempts, held.lease_owner) == ("pending", 0, None)
+    assert {t.status for n, t in tasks.items() if n != "sys0"} == {"succeeded"}
+    [second] = workers.start(1)  # the task is due at once for the next worker
+    await all_done(fx, [request_id], guard=60)
+    assert await workers.terminate(second) == 0, workers.dump()
+
+
+async def all_started(fx: asyncpg.Connection, blocked: tuple[str, str, str]) -> None:
+    async with asyncio.timeout(60):
+        while not await fx.fetchval(
+            "SELECT count(*) FROM fx_calls WHERE request_id=$1 AND system=$2 AND action=$3",
+            *blocked,
+        ):
+            await asyncio.sleep(0.05)

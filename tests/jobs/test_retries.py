@@ -201,3 +201,50 @@ async def test_unknown_task_is_404(runtime, client, staff):
     )
     assert response.status_code == 404
     assert response.json()["type"] == "/problems/not-found"
+
+
+async def test_failures_and_completion_are_announced_to_webhooks(runtime, worker):
+    from sqlmodel import select
+
+    from app.db.models import WebhookDelivery
+    from app.services import tasks as task_service
+    from app.services import webhooks
+    from tests.jobs.conftest import OPERATOR
+
+    async with runtime.db.session() as session:
+        await webhooks.subscribe(
+            runtime,
+            session,
+            url="http://127.0.0.1:9/hook",
+            events=["task.failed", "request.completed"],
+            description=None,
+            principal=OPERATOR,
+        )
+    runtime.connectors = registry(Broken("billing", error="permanent"), MemorySystem("crm"))
+    request_id = await file_verified(runtime)
+    await worker.run_until_idle()
+    _, tasks = await load(runtime, request_id)
+    async with runtime.db.session() as session:
+        await task_service.complete_by_hand(
+            runtime,
+            session,
+            request_id,
+            tasks["billing"].id,
+            principal=OPERATOR,
+            answers={},
+            note="handled in the billing system by hand",
+        )
+        sent = list(await session.exec(select(WebhookDelivery)))
+
+    by_type = {d.event_type: d.payload["data"] for d in sent}
+    assert set(by_type) == {"task.failed", "request.completed"}
+    assert by_type["task.failed"] == {
+        "request_id": request_id,
+        "kind": "access",
+        "task_id": tasks["billing"].id,
+        "connector": "billing",
+        "action": "collect",
+        "error_kind": "permanent",
+    }
+    assert by_type["request.completed"]["status"] == "completed"
+    assert EMAIL not in str(by_type)

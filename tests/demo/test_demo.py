@@ -1,0 +1,239 @@
+"""``innsyn demo`` as a newcomer meets it: the real process, all six connectors, real data.
+
+The demo runs in its own process (embedded SQLite under a temporary var dir, loopback chat,
+mailbox and registry), so this drives it only over HTTP and reads its demo databases only to
+check what an erasure left behind. Polling is bounded; nothing here asserts a duration.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+INNSYN = [sys.executable, "-m", "app.cli"]
+CONNECTORS = {"crm", "billing", "intercom", "support-mailbox", "elhub", "paper-archive"}
+MANUAL = "paper-archive"
+POLL_SECONDS = 60.0
+CLAIM_BASES = {"outstanding_claim", "debt_collection", "bookkeeping_primary"}
+
+OLA = {"email": "ola.nordmann@example.no", "name": "Ola Nordmann", "national_id": "30108299920"}
+KARI = {
+    "email": "kari.nordmann@example.no",
+    "name": "Kari Nordmann",
+    "national_id": "02013299997",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Demo:
+    base: str
+    staff: dict[str, str]
+    var_dir: Path
+    process: subprocess.Popen[bytes]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def get(self, path: str, **params: str) -> Any:
+        response = httpx.get(self.url(path), headers=self.staff, params=params, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any], expected: int = 200) -> Any:
+        response = httpx.post(self.url(path), headers=self.staff, json=body, timeout=10)
+        assert response.status_code == expected, response.text
+        return response.json()
+
+    def wait_for(self, request_id: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The staff view once ``done`` holds; fails after POLL_SECONDS."""
+        deadline = time.monotonic() + POLL_SECONDS
+        while True:
+            view: dict[str, Any] = self.get(f"/v1/requests/{request_id}")
+            if done(view):
+                return view
+            assert self.process.poll() is None, "the demo process exited"
+            assert time.monotonic() < deadline, f"request stuck: {_states(view)}"
+            time.sleep(0.2)
+
+
+def _states(view: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
+    return [(t["connector"], t["action"], t["status"], t["last_error"]) for t in view["tasks"]]
+
+
+def _settled(view: dict[str, Any]) -> bool:
+    return bool(view["status"] in ("completed", "awaiting_manual"))
+
+
+def _completed(view: dict[str, Any]) -> bool:
+    return bool(view["status"] == "completed")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    root = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INNSYN_", "DEMO_"))}
+    env["INNSYN_VAR_DIR"] = str(root / "var")
+    port = free_port()
+    stdout, stderr = root / "stdout.txt", root / "stderr.txt"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [*INNSYN, "demo", "--port", str(port)], env=env, cwd=root, stdout=out, stderr=err
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        token = subprocess.run(
+            [*INNSYN, "token", "--role", "operator"],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+        yield Demo(base, {"Authorization": f"Bearer {token}"}, root / "var", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    printed, logged = stdout.read_text(), stderr.read_text()
+    assert process.returncode == 0, logged[-3000:]
+    assert "Kari Nordmann" in printed and "innsyn token --role operator" in printed
+    assert "demo stopped" in printed
+    for person in (OLA, KARI):  # the console lists the demo people; the logs never do
+        assert person["email"] not in logged and person["national_id"] not in logged
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + POLL_SECONDS
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the demo exited before it was ready"
+        assert time.monotonic() < deadline, "the demo did not become ready"
+        time.sleep(0.2)
+
+
+def _file(demo: Demo, kind: str, subject: dict[str, str]) -> str:
+    body = {"kind": kind, "subject": subject, "verification": {"method": "staff", "note": "demo"}}
+    created = demo.post("/v1/requests", body, expected=201)
+    assert created["verification"]["state"] == "verified"
+    return str(created["id"])
+
+
+def _complete_manual(demo: Demo, request_id: str, view: dict[str, Any], action: str) -> None:
+    manual = [t for t in view["tasks"] if t["status"] == "manual"]
+    assert [(t["connector"], t["action"]) for t in manual] == [(MANUAL, action)]
+    task = manual[0]
+    assert request_id in task["checklist"]["instructions"]
+    answers = dict.fromkeys(task["checklist"]["items"], True)
+    closed = demo.post(
+        f"/v1/requests/{request_id}/tasks/{task['id']}/complete", {"answers": answers}
+    )
+    assert closed["status"] == "succeeded"
+
+
+def test_connectors_are_all_healthy(demo: Demo) -> None:
+    listed = demo.get("/v1/connectors", health="true")["connectors"]
+    assert {c["name"] for c in listed} == CONNECTORS
+    assert {c["kind"] for c in listed} == {"sql", "invoicing", "rest", "imap", "registry", "manual"}
+    assert [c["name"] for c in listed if not c["health"]["ok"]] == []
+
+
+def test_access_request_finds_ola_in_every_system(demo: Demo) -> None:
+    request_id = _file(demo, "access", OLA)
+    view = demo.wait_for(request_id, _settled)
+    assert view["status"] == "awaiting_manual"
+    tasks = {t["connector"]: t for t in view["tasks"]}
+    assert set(tasks) == CONNECTORS
+    assert {t["action"] for t in view["tasks"]} == {"collect"}
+    for name, task in tasks.items():
+        if name == MANUAL:
+            assert task["status"] == "manual"
+            continue
+        assert task["status"] == "succeeded", (name, task["last_error"])
+        assert task["result"]["records"] > 0, name
+    assert tasks["billing"]["result"]["categories"] == {"invoices": 2, "billing": 1}
+    assert tasks["elhub"]["result"]["categories"] == {"master_data": 1, "metering_points": 2}
+    assert tasks["elhub"]["result"]["external_controller"] == "Elhub"
+
+    _complete_manual(demo, request_id, view, "collect")
+    done = demo.wait_for(request_id, _completed)
+    assert set(done["outcome"]["connectors"]) == CONNECTORS
+    assert done["outcome"]["tasks"] == {"succeeded": 6}
+
+
+def test_erasure_for_kari_keeps_only_what_her_unpaid_invoice_holds(demo: Demo) -> None:
+    request_id = _file(demo, "erasure", KARI)
+    view = demo.wait_for(request_id, _settled)
+    _complete_manual(demo, request_id, view, "erase")
+    done = demo.wait_for(request_id, _completed)
+
+    erased = {
+        t["connector"]: {c["category"]: c for c in t["result"]["categories"]}
+        for t in done["tasks"]
+        if t["action"] == "erase" and t["connector"] != MANUAL
+    }
+    assert set(erased) == CONNECTORS - {MANUAL}
+    for name in ("crm", "intercom", "support-mailbox"):
+        outcomes = {c: e["outcome"] for c, e in erased[name].items()}
+        assert set(outcomes.values()) == {"erased"}, (name, outcomes)
+        assert all(e["count"] > 0 for e in erased[name].values()), name
+    assert set(erased["crm"]) == {"contact", "orders", "support_notes", "marketing"}
+    for category in ("invoices", "billing"):
+        entry = erased["billing"][category]
+        assert entry["outcome"] == "held"
+        assert entry["basis_code"] in CLAIM_BASES
+        assert entry["until"] is not None
+    for category in ("master_data", "metering_points"):
+        entry = erased["elhub"][category]
+        assert (entry["outcome"], entry["basis_code"]) == ("held", "regulatory_registry")
+
+    holds = demo.get("/v1/holds", request_id=request_id)["items"]
+    claim = [h for h in holds if h["basis_code"] == "outstanding_claim"]
+    assert [(h["connector"], h["reference"]) for h in claim] == [("billing", "invoice 10002")]
+    assert claim[0]["until"] is not None and claim[0]["status"] == "active"
+    assert {h["basis_code"] for h in holds} == {
+        "outstanding_claim",
+        "bookkeeping_primary",
+        "regulatory_registry",
+    }
+    _assert_demo_databases_after_erasure(demo.var_dir / "demo")
+
+
+def _assert_demo_databases_after_erasure(demo_dir: Path) -> None:
+    """Kari is gone from the CRM; her invoices and billing details stay; Ola is untouched."""
+
+    def rows(db: str, sql: str) -> list[tuple[Any, ...]]:
+        with closing(sqlite3.connect(demo_dir / db)) as conn:
+            return conn.execute(sql, (KARI["email"],)).fetchall()
+
+    assert rows("crm.db", "SELECT id FROM customers WHERE email = ?") == []
+    assert rows("crm.db", "SELECT count(*) FROM customers WHERE email != ?") == [(3,)]
+    kept = rows(
+        "invoicing.db",
+        "SELECT i.id, i.status FROM invoices i JOIN customers c ON c.id = i.customer_ref"
+        " WHERE c.email = ? ORDER BY i.id",
+    )
+    assert kept == [(10001, "paid"), (10002, "unpaid")]
