@@ -81,3 +81,52 @@ def refusal(language: str, request_id: str, code: RefusalReason, explanation: st
         title = "Svar på forespørselen din om personopplysninger"
     text = reason.en if lang == "en" else reason.nb
     return Letter(title, "\n\n".join([head, text, explanation, ref, _COMPLAINT[lang]]))
+
+
+@dataclass(frozen=True)
+class KeptData:
+    """One system's categories kept under a legal basis (for the completion letter)."""
+
+    system: str
+    categories: tuple[str, ...]
+    explanation: str
+    law: str
+    until: date | None
+
+
+def completion(
+    language: str, request_id: str, kind: str, kept: list[KeptData], download: str | None
+) -> Letter:
+    """The answer: done, what was kept and why (Art. 15(1)(d), 12(4), D9), and remedies."""
+    en = language == "en"
+    lines = [
+        f"Reference {request_id}. We have completed your request ({kind})."
+        if en
+        else f"Referanse {request_id}. Vi har behandlet forespørselen din ({kind})."
+    ]
+    if download:
+        lines.append(
+            f"You can download your data at {download}?token=<the status token you received "
+            "when you made the request>."
+            if en
+            else f"Du kan laste ned opplysningene dine på {download}?token=<statuskoden du fikk "
+            "da du sendte forespørselen>."
+        )
+    if kept:
+        lines.append(
+            "Some data is kept because the law requires it or allows it:"
+            if en
+            else "Noen opplysninger beholder vi fordi loven krever eller tillater det:"
+        )
+        for item in kept:
+            end = item.until.isoformat() if item.until else ("a condition" if en else "et vilkår")
+            until = f"until {end}" if en else f"til {end}"
+            lines.append(
+                f"- {item.system}: {', '.join(item.categories)} — {item.explanation} "
+                f"({item.law}; {until})"
+            )
+        lines.append(_COMPLAINT["en" if en else "nb"])
+    return Letter(
+        "Your request is completed" if en else "Forespørselen din er behandlet",
+        "\n\n".join(lines),
+    )

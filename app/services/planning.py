@@ -29,7 +29,7 @@ from app.jobs.queue import notify
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import holds as hold_service
-from app.services import requests, webhooks
+from app.services import notices, requests, webhooks
 from app.services.subjects import SubjectVault
 
 HOLDS_PHASE = 1
@@ -210,6 +210,7 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
             rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
         )
         await webhooks.emit(rt, session, "request.completed", request_event(request))
+        await notices.completed(rt, session, request)
     elif target is RequestStatus.awaiting_manual:
         await requests.transition(rt, session, request, Action.await_manual, SYSTEM)
     else:

@@ -42,7 +42,7 @@ from app.ids import new_id
 from app.runtime import Runtime
 from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate
 from app.security import SYSTEM, InvalidToken, Principal, VerifiedIdentity
-from app.services import audit, webhooks
+from app.services import audit, suppression, webhooks
 from app.services.subjects import SubjectVault
 
 log = structlog.get_logger(__name__)
@@ -281,6 +281,10 @@ async def _mark_verified(
     if email and notify:
         letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
         await rt.mailer.send(email, letter)
+    if request.kind == RequestKind.objection.value and _objects_to_marketing(request, rt):
+        # Art. 21(3): absolute for direct marketing; the person is never added back.
+        subject = SubjectVault(rt.cipher).subject(request)
+        await suppression.add(rt, session, identifiers=subject, request_id=request.id)
     for hook in rt.on_verified:
         await hook(rt, session, request)
 
@@ -443,6 +447,7 @@ async def refuse(
     await webhooks.emit(
         rt, session, "request.refused", _event_data(request) | {"reason_code": body.reason_code}
     )
+    await _stop_work(rt, session, request, principal)
     email = vault.subject(request).get("email")
     if email:
         letter = letters.refusal(request.language, request.id, body.reason_code, body.explanation)
@@ -473,7 +478,23 @@ async def withdraw(
     if reason:
         vault.add_note(request, "withdraw_reason", reason)
     await transition(rt, session, request, Action.withdraw, principal)
+    await _stop_work(rt, session, request, principal)
     return request
+
+
+async def _stop_work(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal
+) -> None:
+    """Nothing more runs for a withdrawn or refused request (a running call finishes)."""
+    from app.services.tasks import cancel_open_tasks  # tasks build on this module
+
+    await cancel_open_tasks(rt, session, request.id, actor=principal.actor)
+
+
+def _objects_to_marketing(request: DsrRequest, rt: Runtime) -> bool:
+    """An objection covers direct marketing unless it names only other processing (21(1))."""
+    purposes = SubjectVault(rt.cipher).details(request).get("purposes")
+    return not purposes or "direct_marketing" in purposes
 
 
 def _event_data(request: DsrRequest) -> dict[str, Any]:

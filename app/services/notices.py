@@ -1,0 +1,50 @@
+"""Telling the person the outcome when a request completes (Art. 12(3)-(4), 15(1)(d))."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models import DsrRequest
+from app.domain import letters
+from app.domain.requests import Channel, RequestKind
+from app.runtime import Runtime
+from app.services import holds
+from app.services.subjects import SubjectVault
+
+_ANSWERED_WITH_A_REPORT = {RequestKind.access.value, RequestKind.portability.value}
+
+
+async def kept_data(
+    rt: Runtime, session: AsyncSession, request: DsrRequest
+) -> list[letters.KeptData]:
+    """What the request could not erase, with the basis in plain words and the end date."""
+    kept = []
+    for hold in await holds.for_request(rt, session, request):
+        if hold.status != "active":
+            continue
+        basis = rt.hold_catalogue.get(hold.basis_code)
+        kept.append(
+            letters.KeptData(
+                system=hold.connector,
+                categories=tuple(hold.categories),
+                explanation=basis.explain(request.language) if basis else hold.basis_code,
+                law=basis.law if basis else hold.basis_code,
+                until=hold.until,
+            )
+        )
+    return kept
+
+
+async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+    """Send the completion letter to the e-mail on the request (if any)."""
+    if request.channel == Channel.system.value:
+        return  # follow-up erasures the service filed itself were already announced
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if not email:
+        return
+    download = None
+    if request.kind in _ANSWERED_WITH_A_REPORT:
+        download = f"{rt.settings.public_base_url}/v1/requests/{request.id}/report"
+    kept = [] if request.kind in _ANSWERED_WITH_A_REPORT else await kept_data(rt, session, request)
+    letter = letters.completion(request.language, request.id, request.kind, kept, download)
+    await rt.mailer.send(email, letter)
