@@ -119,8 +119,10 @@ def completion(
             else "Noen opplysninger beholder vi fordi loven krever eller tillater det:"
         )
         for item in kept:
-            end = item.until.isoformat() if item.until else ("a condition" if en else "et vilkår")
-            until = f"until {end}" if en else f"til {end}"
+            if item.until is not None:
+                until = f"until {item.until.isoformat()}" if en else f"til {item.until.isoformat()}"
+            else:
+                until = "while the basis applies" if en else "så lenge grunnlaget gjelder"
             lines.append(
                 f"- {item.system}: {', '.join(item.categories)} — {item.explanation} "
                 f"({item.law}; {until})"
