@@ -12,7 +12,7 @@ from app.connectors.loader import load_registry
 from app.connectors.registry import ConnectorRegistry
 from app.crypto import DataCipher
 from app.db.engine import Database
-from app.domain.holds import HoldCatalogue
+from app.domain.holds import HoldCatalogue, policy
 from app.jobs.factory import registry_from_env
 from app.ratelimit import RateLimiter
 from app.security import IdTokenVerifier, StaffTokenVerifier
@@ -64,6 +64,10 @@ class Runtime:
             connectors=registry_from_env()
             or load_registry(settings.connectors_file, strict=settings.connectors_strict),
             id_tokens=IdTokenVerifier(settings) if settings.oidc_issuer else None,
+            hold_catalogue=HoldCatalogue(
+                policy(p.code, months=p.months, justification=p.justification, nb=p.nb, en=p.en)
+                for p in settings.hold_policies
+            ),
             rate_limiter=RateLimiter(
                 per_ip_per_minute=settings.rate_limit_per_ip_per_minute,
                 per_key_per_minute=settings.rate_limit_per_key_per_minute,

@@ -8,10 +8,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRETS_FILE = "dev-secrets.json"
+
+
+class HoldPolicy(BaseModel):
+    """A company's own documented retention policy, added to the hold catalogue."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    months: int = Field(gt=0, le=1200)
+    justification: str = Field(min_length=3)
+    nb: str
+    en: str
 
 
 class Settings(BaseSettings):
@@ -78,6 +88,10 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: int = 60
     public_base_url: str = "http://127.0.0.1:8000"
     run_scheduler: bool = True
+    hold_policies: list[HoldPolicy] = Field(
+        default_factory=list,
+        description='Own retention policies (JSON), e.g. [{"code": "chat_5y", "months": 60, ...}]',
+    )
     webhooks_allow_private: bool = Field(
         default=False,
         description="Allow webhook URLs on private/loopback addresses (development, tests).",

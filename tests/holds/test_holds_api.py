@@ -121,3 +121,36 @@ async def test_catalogue_lists_bases_with_sources(client, staff):
     assert codes["bookkeeping_primary"]["law"].startswith("bokføringsloven § 13")
     assert codes["outstanding_claim"]["gdpr_exemption"] == "GDPR art. 17(3)(e)"
     assert codes["regulatory_registry"]["end_rule"] == "condition"
+
+
+async def test_a_company_policy_extends_the_catalogue(client, staff, runtime):
+    from app.runtime import Runtime
+    from app.settings import HoldPolicy, Settings
+
+    settings = Settings(
+        env="test",
+        signing_key="x" * 32,
+        data_key="A" * 43,
+        hold_policies=[
+            {
+                "code": "chat_5y",
+                "months": 60,
+                "justification": "Documented chat retention policy (Intercom), 2026",
+                "nb": "Vi oppbevarer chat i fem år etter vår dokumenterte policy.",
+                "en": "We keep chats for five years under our documented policy.",
+            }
+        ],
+        _env_file=None,
+    )
+    [configured] = settings.hold_policies
+    assert isinstance(configured, HoldPolicy)
+    built = Runtime.build(settings)
+    try:
+        runtime.hold_catalogue = built.hold_catalogue  # what the service builds from settings
+    finally:
+        await built.db.dispose()
+    items = (await client.get("/v1/holds/catalogue", headers=staff["auditor"])).json()["items"]
+    codes = {i["code"]: i for i in items}
+    assert codes["bookkeeping_primary"]["law"].startswith("bokføringsloven § 13")
+    assert codes["outstanding_claim"]["gdpr_exemption"] == "GDPR art. 17(3)(e)"
+    assert codes["regulatory_registry"]["end_rule"] == "condition"
