@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from app.domain.identifiers import InvalidIdentifier, normalise_national_id
+from app.schemas.identifiers import NationalId
 
 
 class HoldSubject(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr | None = None
-    national_id: str | None = Field(default=None, max_length=20)
+    national_id: NationalId | None = None
     customer_ids: dict[str, str] = Field(default_factory=dict, max_length=20)
-
-    @field_validator("national_id")
-    @classmethod
-    def _national_id(cls, value: str | None) -> str | None:
-        try:
-            return None if value is None else normalise_national_id(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class HoldCreate(BaseModel):

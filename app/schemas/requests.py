@@ -11,13 +11,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    field_validator,
     model_validator,
 )
 
-from app.domain.identifiers import InvalidIdentifier, normalise_national_id, normalise_phone
 from app.domain.refusals import RefusalReason
 from app.domain.requests import Channel, RequestKind, RequestStatus
+from app.schemas.identifiers import NationalId, Phone
 
 
 class Subject(BaseModel):
@@ -26,26 +25,10 @@ class Subject(BaseModel):
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     email: EmailStr | None = None
-    phone: str | None = Field(default=None, max_length=32)
+    phone: Phone | None = None
     name: str | None = Field(default=None, max_length=200)
-    national_id: str | None = Field(default=None, max_length=20)
+    national_id: NationalId | None = None
     customer_ids: dict[str, str] = Field(default_factory=dict, max_length=50)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        try:
-            return None if value is None else normalise_phone(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
-
-    @field_validator("national_id")
-    @classmethod
-    def _national_id(cls, value: str | None) -> str | None:
-        try:
-            return None if value is None else normalise_national_id(value)
-        except InvalidIdentifier as exc:
-            raise ValueError(str(exc)) from exc
 
     @model_validator(mode="after")
     def _identifiable(self) -> Subject:
