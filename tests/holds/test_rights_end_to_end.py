@@ -41,7 +41,10 @@ def systems() -> tuple[MemorySystem, MemorySystem]:
     billing.seed(EMAIL, "contact", {"email": EMAIL})
     crm = MemorySystem(
         "crm",
-        categories=[category("contact"), category("newsletter", marketing=True, consent_based=True)],
+        categories=[
+            category("contact"),
+            category("newsletter", marketing=True, consent_based=True),
+        ],
     )
     crm.seed(EMAIL, "contact", {"email": EMAIL})
     crm.seed(EMAIL, "newsletter", {"subscribed": True})
@@ -96,19 +99,23 @@ async def test_erasure_keeps_the_held_invoice_and_tells_the_person(
     assert "Datatilsynet" in letter
 
 
-async def test_released_hold_leads_to_erasing_exactly_what_it_kept(
-    client, staff, runtime, worker
-):
+async def test_released_hold_leads_to_erasing_exactly_what_it_kept(client, staff, runtime, worker):
     billing, crm = systems()
     runtime.connectors = registry(billing, crm)
     created = await file(client, staff, "erasure")
     await worker.run_until_idle()
-    [hold] = (await client.get("/v1/holds", params={"request_id": created["id"]},
-                               headers=staff["auditor"])).json()["items"]
+    [hold] = (
+        await client.get(
+            "/v1/holds", params={"request_id": created["id"]}, headers=staff["auditor"]
+        )
+    ).json()["items"]
 
     billing.holds = []  # the invoice is paid
-    released = await client.post(f"/v1/holds/{hold['id']}/release",
-                                 json={"reason": "invoice paid"}, headers=staff["approver"])
+    released = await client.post(
+        f"/v1/holds/{hold['id']}/release",
+        json={"reason": "invoice paid"},
+        headers=staff["approver"],
+    )
     assert released.status_code == 200
     follow_up = released.json()["follow_up_request_id"]
     await worker.run_until_idle()
@@ -125,11 +132,13 @@ async def test_objection_erases_marketing_and_suppresses_for_good(client, staff,
     await worker.run_until_idle()
     assert "newsletter" not in crm.data[EMAIL]
     assert crm.data[EMAIL]["contact"]  # only direct marketing is reached
-    check = await client.post("/v1/suppression/check", json={"email": EMAIL.upper()},
-                              headers=staff["operator"])
+    check = await client.post(
+        "/v1/suppression/check", json={"email": EMAIL.upper()}, headers=staff["operator"]
+    )
     assert check.json() == {"suppressed": True}
-    other = await client.post("/v1/suppression/check", json={"email": "ola@example.no"},
-                              headers=staff["operator"])
+    other = await client.post(
+        "/v1/suppression/check", json={"email": "ola@example.no"}, headers=staff["operator"]
+    )
     assert other.json() == {"suppressed": False}
 
 
@@ -137,8 +146,9 @@ async def test_withdrawal_cancels_what_has_not_run(client, staff, runtime, worke
     billing, crm = systems()
     runtime.connectors = registry(billing, crm)
     created = await file(client, staff, "access")
-    response = await client.post(f"/v1/requests/{created['id']}/withdraw", json={},
-                                 headers=staff["operator"])
+    response = await client.post(
+        f"/v1/requests/{created['id']}/withdraw", json={}, headers=staff["operator"]
+    )
     assert response.status_code == 200
     view = (await client.get(f"/v1/requests/{created['id']}", headers=staff["operator"])).json()
     assert {t["status"] for t in view["tasks"]} == {"cancelled"}
