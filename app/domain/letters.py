@@ -132,3 +132,26 @@ def completion(
         "Your request is completed" if en else "Forespørselen din er behandlet",
         "\n\n".join(lines),
     )
+
+
+def objection_decision(language: str, request_id: str, upheld: bool, grounds: str) -> Letter:
+    """Art. 21(1): the controller stops, or demonstrates compelling legitimate grounds."""
+    en = language == "en"
+    if upheld:
+        text = (
+            f"Reference {request_id}. We have upheld your objection and stop the processing."
+            if en
+            else f"Referanse {request_id}. Vi tar protesten din til følge og stanser behandlingen."
+        )
+        return Letter("Your objection" if en else "Protesten din", f"{text}\n\n{grounds}")
+    text = (
+        f"Reference {request_id}. We continue the processing because of compelling legitimate "
+        "grounds that override your interests (GDPR Art. 21(1)):"
+        if en
+        else f"Referanse {request_id}. Vi fortsetter behandlingen fordi vi har tvingende "
+        "berettigede grunner som går foran dine interesser (personvernforordningen art. 21(1)):"
+    )
+    return Letter(
+        "Your objection" if en else "Protesten din",
+        "\n\n".join([text, grounds, _COMPLAINT["en" if en else "nb"]]),
+    )

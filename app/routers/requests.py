@@ -23,6 +23,7 @@ from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
     CodeIn,
     ExtendIn,
+    ObjectionDecisionIn,
     RefuseIn,
     RequestCreate,
     RequestCreated,
@@ -32,7 +33,7 @@ from app.schemas.requests import (
     SubjectStatus,
     WithdrawIn,
 )
-from app.services import reports, request_views, requests
+from app.services import objections, reports, request_views, requests
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -230,3 +231,23 @@ async def get_report(
     if format_ == "html":
         return HTMLResponse(reports.render_html(report, request.language))
     return JSONResponse(report)
+
+
+@router.post(
+    "/{request_id}/objection-decision",
+    summary="Decide an objection (Art. 21(1))",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def decide_objection(
+    request_id: str, body: ObjectionDecisionIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """Record whether processing stops or continues on compelling grounds; the person is told."""
+    request = await objections.decide(
+        rt,
+        session,
+        request_id,
+        principal=staff,
+        upheld=body.decision == "upheld",
+        grounds=body.grounds,
+    )
+    return request_views.summary(request, rt.clock.now())

@@ -171,3 +171,12 @@ class SubjectStatus(BaseModel):
     extended_due_at: datetime | None
     completed_at: datetime | None
     download_url: str | None
+
+
+class ObjectionDecisionIn(BaseModel):
+    """Art. 21(1): uphold the objection, or keep processing on compelling legitimate grounds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["upheld", "rejected"]
+    grounds: str = Field(min_length=3, max_length=5000)

@@ -27,6 +27,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/refuse"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/withdraw"): {"operator", "approver", "admin"},
     ("GET", "/v1/requests/{request_id}/report"): ALL_STAFF,
+    ("POST", "/v1/requests/{request_id}/objection-decision"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
@@ -62,6 +63,7 @@ BODIES = {
     "/extend": {"months": 1, "reason": "many systems to search"},
     "/refuse": {"reason_code": "excessive", "explanation": "repeated request"},
     "/withdraw": {},
+    "/objection-decision": {"decision": "upheld", "reason": "x"},
     "/complete": {"answers": {}},
 }
 
