@@ -53,6 +53,17 @@ CREATE TABLE notes (
     body TEXT NOT NULL
 );
 CREATE INDEX notes_customer ON notes (customer_id);
+CREATE TABLE company_contacts (    -- contact people of business customers
+    id INTEGER PRIMARY KEY,
+    org_number TEXT NOT NULL,      -- the company's, not personal data
+    company_name TEXT NOT NULL,
+    contact_name TEXT NOT NULL,
+    contact_email TEXT NOT NULL COLLATE NOCASE,
+    contact_phone TEXT,
+    role TEXT,
+    contract_active BOOLEAN NOT NULL
+);
+CREATE INDEX company_contacts_email ON company_contacts (contact_email);
 """
 
 INVOICING_SCHEMA = """
@@ -139,7 +150,7 @@ def create_databases(
 
 def _fill_crm(conn: sqlite3.Connection, people: Sequence[DemoPerson], today: date) -> None:
     conn.executescript(CRM_SCHEMA)
-    order_id = note_id = 0
+    order_id = note_id = contact_id = 0
     for number, person in enumerate(people, start=1):
         since = today - timedelta(days=400 + 30 * number)
         conn.execute(
@@ -175,6 +186,23 @@ def _fill_crm(conn: sqlite3.Connection, people: Sequence[DemoPerson], today: dat
             conn.execute(
                 "INSERT INTO notes (id, customer_id, created_at, body) VALUES (?, ?, ?, ?)",
                 (note_id, number, (today - timedelta(days=20 + note_id)).isoformat(), body),
+            )
+        for contact in person.company_contacts:
+            contact_id += 1
+            conn.execute(
+                "INSERT INTO company_contacts (id, org_number, company_name, contact_name,"
+                " contact_email, contact_phone, role, contract_active)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    contact_id,
+                    contact.org_number,
+                    contact.company,
+                    person.name,
+                    person.email,
+                    person.phone,
+                    contact.role,
+                    contact.contract_active,
+                ),
             )
 
 

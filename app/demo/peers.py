@@ -96,6 +96,8 @@ def running_peers(
 
 def seed_chat(state: IntercomState, people: Sequence[DemoPerson]) -> None:
     for person in people:
+        if not (person.chats or person.chat_notes):
+            continue  # never chatted: not a contact in the chat tool
         contact = state.add_contact(person.email, person.name, person.phone)
         for chat in person.chats:
             state.add_conversation(contact["id"], chat.title, f"<p>{chat.body}</p>")
@@ -105,6 +107,8 @@ def seed_chat(state: IntercomState, people: Sequence[DemoPerson]) -> None:
 
 def seed_registry(peer: ElhubPeer, people: Sequence[DemoPerson]) -> None:
     for person in people:
+        if person.national_id is None:
+            continue  # the registry knows end users by national identity number only
         peer.add_end_user(
             national_id=person.national_id,
             name=person.name,

@@ -5,7 +5,8 @@ the registry), so an access request finds the same person everywhere. Names, add
 phone numbers are invented; e-mail addresses are under ``example.no``. Kari's and Ola's
 national identity numbers are the test numbers of the design rules (§ 7); Per's and Ingrid's
 are synthetic numbers (month + 80, as in Skatteetaten's Tenor test data), which are never
-given to real people.
+given to real people. Nils is a business customer's contact person, known by e-mail only; his
+company's organisation number fails the mod-11 check, so no real company has it.
 """
 
 from __future__ import annotations
@@ -46,11 +47,21 @@ class Chat:
 
 
 @dataclass(frozen=True)
+class CompanyContact:
+    """The person is the registered contact of a business customer (the CRM's B2B register)."""
+
+    company: str
+    org_number: str
+    role: str
+    contract_active: bool
+
+
+@dataclass(frozen=True)
 class DemoPerson:
     name: str
     email: str
     phone: str
-    national_id: str
+    national_id: str | None  # None: not a private customer, so not in the registry
     address: str
     customer_no: str
     story: str  # one line for the console: what the demo shows with this person
@@ -62,6 +73,7 @@ class DemoPerson:
     chat_notes: tuple[str, ...] = ()
     mails: tuple[Mail, ...] = ()
     metering_points: int = 1
+    company_contacts: tuple[CompanyContact, ...] = ()
 
 
 KARI = DemoPerson(
@@ -182,4 +194,21 @@ INGRID = DemoPerson(
     ),
 )
 
-PEOPLE: tuple[DemoPerson, ...] = (KARI, OLA, PER, INGRID)
+NILS = DemoPerson(
+    name="Nils Berg",
+    email="nils.berg@example.no",
+    phone="+4741500005",
+    national_id=None,
+    address="Kaigaten 4, 5015 Bergen",
+    customer_no="K-1005",
+    story="is a business customer's contact person: an erasure keeps that role, erases the rest",
+    newsletter=True,
+    crm_notes=("Ringte for Fjordlys Elektro AS om ny måler på lageret.",),
+    company_contacts=(
+        CompanyContact(
+            "Fjordlys Elektro AS", "999888777", role="daglig leder", contract_active=True
+        ),
+    ),
+)
+
+PEOPLE: tuple[DemoPerson, ...] = (KARI, OLA, PER, INGRID, NILS)

@@ -86,9 +86,8 @@ def describe(
     width = max(len(p.name) for p in people)
     lines = ["Innsyn demo: every connector kind wired to made-up data", "", "Demo people:"]
     for person in people:
-        lines.append(
-            f"  {person.name:<{width}}  {person.email:<26} national id {person.national_id}"
-        )
+        known_by = f"national id {person.national_id}" if person.national_id else "e-mail only"
+        lines.append(f"  {person.name:<{width}}  {person.email:<26} {known_by}")
         lines.append(f"  {'':<{width}}  {person.story}")
     kept = "created now" if fresh else "kept from an earlier run; --reset recreates them"
     lines += [

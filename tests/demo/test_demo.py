@@ -35,6 +35,9 @@ KARI = {
     "name": "Kari Nordmann",
     "national_id": "02013299997",
 }
+NILS = {"email": "nils.berg@example.no", "name": "Nils Berg"}
+B2B_CONDITION = "while the person is the registered contact on an active contract"
+OTHERS = ("ola.nordmann@example.no", "per.hansen@example.no", "ingrid.berg@example.no")
 
 
 def free_port() -> int:
@@ -120,6 +123,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     assert "demo stopped" in printed
     for person in (OLA, KARI):  # the console lists the demo people; the logs never do
         assert person["email"] not in logged and person["national_id"] not in logged
+    assert NILS["email"] not in logged and "999888777" not in logged
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -196,6 +200,8 @@ def test_erasure_for_kari_keeps_only_what_her_unpaid_invoice_holds(demo: Demo) -
         if t["action"] == "erase" and t["connector"] != MANUAL
     }
     assert set(erased) == CONNECTORS - {MANUAL}
+    not_a_contact = erased["crm"].pop("b2b_contact")  # she is no business customer's contact
+    assert (not_a_contact["outcome"], not_a_contact["count"]) == ("not_found", 0)
     for name in ("crm", "intercom", "support-mailbox"):
         outcomes = {c: e["outcome"] for c, e in erased[name].items()}
         assert set(outcomes.values()) == {"erased"}, (name, outcomes)
@@ -230,10 +236,51 @@ def _assert_demo_databases_after_erasure(demo_dir: Path) -> None:
             return conn.execute(sql, (KARI["email"],)).fetchall()
 
     assert rows("crm.db", "SELECT id FROM customers WHERE email = ?") == []
-    assert rows("crm.db", "SELECT count(*) FROM customers WHERE email != ?") == [(3,)]
+    others = {email for (email,) in rows("crm.db", "SELECT email FROM customers WHERE email != ?")}
+    assert set(OTHERS) <= others
     kept = rows(
         "invoicing.db",
         "SELECT i.id, i.status FROM invoices i JOIN customers c ON c.id = i.customer_ref"
         " WHERE c.email = ? ORDER BY i.id",
     )
     assert kept == [(10001, "paid"), (10002, "unpaid")]
+
+
+def test_erasure_for_nils_keeps_his_contact_role_and_erases_the_rest(demo: Demo) -> None:
+    """A business customer's contact on an active contract: the role stays, the rest goes."""
+    request_id = _file(demo, "erasure", NILS)
+    view = demo.wait_for(request_id, _settled)
+    _complete_manual(demo, request_id, view, "erase")
+    done = demo.wait_for(request_id, _completed)
+
+    [crm] = [t for t in done["tasks"] if (t["connector"], t["action"]) == ("crm", "erase")]
+    result = {c["category"]: c for c in crm["result"]["categories"]}
+    kept = result.pop("b2b_contact")
+    assert (kept["outcome"], kept["basis_code"], kept["reason"], kept["until"]) == (
+        "held",
+        "b2b_contact",
+        B2B_CONDITION,
+        None,
+    )
+    assert {c: (e["outcome"], e["count"]) for c, e in result.items()} == {
+        "contact": ("erased", 1),
+        "orders": ("not_found", 0),
+        "support_notes": ("erased", 1),
+        "marketing": ("erased", 1),
+    }
+    holds = demo.get("/v1/holds", request_id=request_id)["items"]
+    assert [
+        (h["connector"], h["basis_code"], h["reference"], h["categories"], h["status"])
+        for h in holds
+    ] == [("crm", "b2b_contact", "org_number 999888777", ["b2b_contact"], "active")]
+
+    with closing(sqlite3.connect(demo.var_dir / "demo" / "crm.db")) as conn:
+        contact = conn.execute(
+            "SELECT company_name, contract_active FROM company_contacts WHERE contact_email = ?",
+            (NILS["email"],),
+        ).fetchall()
+        customer = conn.execute(
+            "SELECT id FROM customers WHERE email = ?", (NILS["email"],)
+        ).fetchall()
+    assert contact == [("Fjordlys Elektro AS", 1)]
+    assert customer == []  # his newsletter consent and support note went with it

@@ -63,6 +63,9 @@ Example instance in the connectors file (the ``config`` part is :class:`SqlConfi
         restriction:                          # optional: enables the restrict capability
           - {table: customers, column: restricted, value: true, lifted_value: false}
 
+An optional ``holds:`` section (see ``sql_holds``) names rows that oblige the company to keep
+data, such as a B2B contact on an active contract, and enables the ``holds`` capability.
+
 How rows are erased (see ``sql_mapping.erasure_plan``): a row is deleted only when every
 category it holds is erased and its child rows are deleted too (children first, so foreign
 keys hold); otherwise the erased categories' columns are nulled or anonymised with a random
@@ -81,6 +84,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.connectors.builtin.sql_engine import EngineOptions, build_engine, mapped_errors
+from app.connectors.builtin.sql_holds import (
+    HoldRule,
+    check_rules,
+    find_rule_holds,
+    held_entries,
+    rule_columns,
+    rule_filters,
+)
 from app.connectors.builtin.sql_mapping import (
     NAME_PATTERN,
     IdentifierKind,
@@ -98,6 +109,7 @@ from app.connectors.protocol import (
     DataCategory,
     ErasureResult,
     Health,
+    HoldFinding,
     SubjectRef,
 )
 
@@ -121,6 +133,9 @@ class SqlConfig(EngineOptions, SqlMapping):
         default_factory=dict, description="Request field name -> 'table.column' it corrects"
     )
     restriction: list[RestrictionFlag] = Field(default_factory=list)
+    holds: list[HoldRule] = Field(
+        default_factory=list, description="Rows that keep data under a legal hold (sql_holds)"
+    )
 
     @field_validator("rectify")
     @classmethod
@@ -141,11 +156,12 @@ class SqlConfig(EngineOptions, SqlMapping):
         for table in targets + [r.table for r in self.restriction]:
             if table not in mapped:
                 raise ValueError(f"table {table} is not mapped (rectify/restriction need it)")
+        check_rules(self.holds, self, declared)
         return self
 
 
 class SqlConnector:
-    """Collect, erase and rectify (and restrict, when a flag column is configured)."""
+    """Collect, erase and rectify; restrict with a flag column, find holds with `holds` rules."""
 
     kind: ClassVar[str] = "sql"
     api_version: ClassVar[int] = 1
@@ -155,11 +171,10 @@ class SqlConnector:
     )
 
     def __new__(cls, name: str, config: SqlConfig | Mapping[str, Any]) -> Self:
-        """Capabilities are class-level: an instance with a restriction flag is the subclass."""
+        """Capabilities are class-level: the config picks the subclass that declares them."""
         del name
-        parsed = _parse(config)
-        if cls is SqlConnector and parsed.restriction:
-            return super().__new__(RestrictableSqlConnector)  # type: ignore[return-value]
+        if cls is SqlConnector:
+            return super().__new__(_variant(_parse(config)))  # type: ignore[return-value]
         return super().__new__(cls)
 
     def __init__(self, name: str, config: SqlConfig | Mapping[str, Any]) -> None:
@@ -191,14 +206,19 @@ class SqlConnector:
                     extra.setdefault(table, []).append(column)
                 for flag in self.config.restriction:
                     extra.setdefault(flag.table, []).append(flag.column)
+                for table, columns in rule_columns(self.config.holds).items():
+                    extra.setdefault(table, []).extend(columns)
                 async with self.engine.connect() as conn:
-                    self._bound = await BoundMapping.reflect(
+                    bound = await BoundMapping.reflect(
                         conn,
                         self.config,
                         schema=self.config.db_schema,
                         system=self.config.customer_id_system or self.name,
                         extra_columns=extra,
                     )
+                for rule in self.config.holds:
+                    rule_filters(bound, rule)  # values that cannot fit their column fail here
+                self._bound = bound
             return self._bound
 
     def identifier_kinds(self, subject: SubjectRef) -> set[IdentifierKind]:
@@ -231,15 +251,27 @@ class SqlConnector:
         return CollectResult(records=records)
 
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
-        """Erase exactly ``categories``, in one transaction, children before parents."""
+        """Erase exactly ``categories``, in one transaction, children before parents.
+
+        Categories a ``holds`` rule keeps are re-checked in the same transaction and reported
+        held, never erased: a hold is not bypassed even by a caller that did not ask first.
+        """
         declared = {c.name for c in self.config.categories}
-        wanted = [c for c in categories if c in declared]
-        steps = erasure_plan(self.config, wanted, used=self.identifier_kinds(subject))
+        wanted = [c for c in dict.fromkeys(categories) if c in declared]
+        rules = [r for r in self.config.holds if set(r.categories) & set(wanted)]
         async with mapped_errors("erase"):
             bound = await self.bound_mapping()
             async with self.engine.begin() as conn:
+                findings = await find_rule_holds(conn, bound, rules, subject)
+                kept = {c for f in findings for c in f.categories}
+                free = [c for c in wanted if c not in kept]
+                steps = erasure_plan(self.config, free, used=self.identifier_kinds(subject))
                 tallies = await run_erasure(conn, bound, steps, subject)
-        return ErasureResult(categories=erasure_results(categories, tallies))
+        entries = erasure_results([c for c in categories if c not in kept], tallies)
+        entries += held_entries([c for c in categories if c in kept], findings)
+        order = {c: i for i, c in enumerate(dict.fromkeys(categories))}
+        entries.sort(key=lambda e: order[e.category])
+        return ErasureResult(categories=entries)
 
     async def rectify(self, subject: SubjectRef, changes: Mapping[str, Any]) -> ChangeResult:
         """Write corrected values of the mapped fields; fields of other systems are ignored."""
@@ -296,6 +328,37 @@ class RestrictableSqlConnector(SqlConnector):
                         CategoryChange(category=table.category, outcome=outcome, count=changed)
                     )
         return ChangeResult(categories=results)
+
+
+class HoldFindingSqlConnector(SqlConnector):
+    """A ``sql`` instance with ``holds`` rules: it also finds legal holds."""
+
+    capabilities: ClassVar[frozenset[Capability]] = SqlConnector.capabilities | {Capability.holds}
+
+    async def find_holds(self, subject: SubjectRef) -> list[HoldFinding]:
+        """One hold per rule and reference the person's rows raise now (read-only)."""
+        async with mapped_errors("find_holds"):
+            bound = await self.bound_mapping()
+            async with self.engine.connect() as conn:
+                return await find_rule_holds(conn, bound, self.config.holds, subject)
+
+
+class RestrictableHoldFindingSqlConnector(RestrictableSqlConnector, HoldFindingSqlConnector):
+    """Both: a restriction flag and ``holds`` rules."""
+
+    capabilities: ClassVar[frozenset[Capability]] = (
+        RestrictableSqlConnector.capabilities | HoldFindingSqlConnector.capabilities
+    )
+
+
+def _variant(config: SqlConfig) -> type[SqlConnector]:
+    """The class whose capabilities ``config`` enables."""
+    return {
+        (False, False): SqlConnector,
+        (True, False): RestrictableSqlConnector,
+        (False, True): HoldFindingSqlConnector,
+        (True, True): RestrictableHoldFindingSqlConnector,
+    }[(bool(config.restriction), bool(config.holds))]
 
 
 def _parse(config: SqlConfig | Mapping[str, Any]) -> SqlConfig:

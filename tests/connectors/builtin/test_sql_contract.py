@@ -1,4 +1,8 @@
-"""The sql connector passes the connector contract, on SQLite and on PostgreSQL."""
+"""The sql connector passes the connector contract, on SQLite and on PostgreSQL.
+
+The instance under test can restrict and find holds (a B2B contact on an active contract):
+Carol is such a contact, so the held-data tests run against real rows.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from typing import Any
 import pytest
 
 from app.connectors.builtin.sql import SqlConnector
-from app.connectors.protocol import Connector, SubjectRef
+from app.connectors.protocol import Capability, Connector, SubjectRef
 from app.connectors.testing import ConnectorContract
+from tests.connectors.builtin.test_sql_holds import create_company_contacts, holds_config
 from tests.connectors.builtin.test_sql_support import (
     ALICE,
     BOB,
+    CAROL,
     ScratchDb,
     create_crm,
     crm_config,
@@ -24,7 +30,8 @@ from tests.connectors.builtin.test_sql_support import (
 @pytest.fixture
 async def crm_db(backend: str, tmp_path: Path) -> AsyncIterator[ScratchDb]:
     async with scratch_database(backend, tmp_path) as scratch:
-        await create_crm(scratch, [ALICE, BOB])
+        await create_crm(scratch, [ALICE, BOB, CAROL])
+        await create_company_contacts(scratch)
         yield scratch
 
 
@@ -34,7 +41,9 @@ class TestSqlContract(ConnectorContract):
     @pytest.fixture
     async def connector(self, crm_db: ScratchDb) -> AsyncIterator[Connector]:
         restriction = [{"table": "customers", "column": "restricted"}]
-        connector = SqlConnector(name="crm", config=crm_config(crm_db, restriction=restriction))
+        connector = SqlConnector(name="crm", config=holds_config(crm_db, restriction=restriction))
+        assert Capability.holds in connector.capabilities
+        assert Capability.restrict in connector.capabilities
         yield connector
         await connector.aclose()
 
@@ -53,6 +62,10 @@ class TestSqlContract(ConnectorContract):
     @pytest.fixture
     def other_subject(self) -> SubjectRef:
         return BOB.subject()
+
+    @pytest.fixture
+    def held_subject(self) -> SubjectRef:
+        return CAROL.subject()
 
     @pytest.fixture
     def expected_categories(self) -> set[str]:
