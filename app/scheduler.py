@@ -12,7 +12,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.runtime import Runtime
-from app.services import deadline_alerts, holds, sweeps, webhook_delivery
+from app.services import deadline_alerts, hold_recheck, holds, sweeps, webhook_delivery
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +41,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
         ("close_unverified", sweeps.close_unverified, 15 * every),
         ("purge_collected", sweeps.purge_collected, 15 * every),
         ("expire_holds", holds.expire_due, 15 * every),
+        ("recheck_holds", hold_recheck.recheck_conditions, 15 * every),
     ]
     for name, job, seconds in jobs:
         scheduler.add_job(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 
 from app.db.models import LegalHold
-from app.deps import Approver, RuntimeDep, SessionDep, StaffReader
+from app.deps import Approver, Operator, RuntimeDep, SessionDep, StaffReader
 from app.routers.responses import AUTH, problems
 from app.schemas.holds import (
     HoldBasisView,
@@ -18,7 +18,7 @@ from app.schemas.holds import (
     HoldRelease,
     HoldView,
 )
-from app.services import holds
+from app.services import hold_recheck, holds
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
@@ -29,7 +29,7 @@ async def list_holds(
     session: SessionDep,
     _staff: StaffReader,
     status_: Annotated[
-        str | None, Query(alias="status", pattern="^(active|released|expired)$")
+        str | None, Query(alias="status", pattern="^(active|released|expired|ended)$")
     ] = None,
     request_id: Annotated[str | None, Query(max_length=40)] = None,
     connector: Annotated[str | None, Query(max_length=100)] = None,
@@ -92,3 +92,17 @@ async def release_hold(
     """End a hold; the data it kept is then erased by a follow-up erasure."""
     hold = await holds.release(rt, session, hold_id, principal=staff, reason=body.reason)
     return holds.view(rt, hold)
+
+
+@router.post(
+    "/{hold_id}/recheck",
+    summary="Re-check a hold's condition",
+    responses=problems(*AUTH, 404, 409),
+)
+async def recheck_hold(hold_id: str, rt: RuntimeDep, staff: Operator) -> HoldView:
+    """Ask the connector now whether the hold's condition (an unpaid invoice…) still holds.
+
+    If it no longer finds it, the hold ends (``ended``) and the data it kept is erased by a
+    follow-up erasure; else the hold stays, checked now. A connector error is a 409 and the
+    hold stays active. The connector is called outside the database transaction."""
+    return holds.view(rt, await hold_recheck.recheck_one(rt, hold_id, principal=staff))

@@ -69,6 +69,9 @@ class HoldView(BaseModel):
     ended_at: datetime | None
     ended_by: str | None
     follow_up_request_id: str | None
+    last_checked_at: datetime | None = Field(
+        description="When the connector last confirmed the hold's condition still holds."
+    )
 
 
 class HoldPage(BaseModel):

@@ -1,8 +1,11 @@
-"""Legal holds: placed by staff, found by connectors, released or expired — and what then.
+"""Legal holds: placed by staff, found by connectors, released, expired or ended — and what then.
 
-When a hold ends, the data it kept is erased by a follow-up erasure request the service
-files itself, limited to exactly that connector and those categories, unless another active
-hold still covers them. A hold is never silently forgotten.
+A hold ends when staff release it, when its date passes (``expire_due``), or when the
+connector no longer finds the condition it rested on (``end_lapsed``, see
+:mod:`app.services.hold_recheck`). When a hold ends, the data it kept is erased by a
+follow-up erasure request the service files itself, limited to exactly that connector and
+those categories, unless another active hold still covers them. A hold is never silently
+forgotten.
 """
 
 from __future__ import annotations
@@ -273,6 +276,22 @@ async def expire_due(rt: Runtime) -> int:
     return ended
 
 
+async def end_lapsed(rt: Runtime, session: AsyncSession, hold: LegalHold, *, actor: str) -> None:
+    """The connector no longer finds what the hold rested on (the invoice is paid): the hold
+    ends as ``ended`` and what it kept is erased, as after a release."""
+    if hold.status != "active":
+        raise InvalidTransition(f"the hold is already {hold.status}")
+    await _end(rt, session, hold, status="ended", actor=actor)
+
+
+def subject_of(rt: Runtime, hold: LegalHold) -> dict[str, Any]:
+    """The person the hold is about, as it was when the hold was placed (decrypted)."""
+    subject: dict[str, Any] = rt.cipher.open(
+        hold.subject_ciphertext, purpose=f"hold-subject:{hold.id}"
+    )
+    return subject
+
+
 async def _end(
     rt: Runtime, session: AsyncSession, hold: LegalHold, *, status: str, actor: str
 ) -> None:
@@ -291,7 +310,7 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
         original = await session.get(DsrRequest, hold.request_id)
         if original is not None and original.kind not in _ERASING:
             return  # the hold was placed while answering e.g. an access request: nothing to do
-    subject = rt.cipher.open(hold.subject_ciphertext, purpose=f"hold-subject:{hold.id}")
+    subject = subject_of(rt, hold)
     email_hash, national_id_hash = _identity_hashes(rt, subject)
     still = await active_rows(session, email_hash, national_id_hash, hold.request_id or "")
     covered = {

@@ -19,7 +19,7 @@ class LegalHold(SQLModel, table=True):
     connector: str = Field(max_length=100)
     categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
     source: str = Field(max_length=16)  # "connector" or "staff"
-    status: str = Field(default="active", max_length=16)  # active, released, expired
+    status: str = Field(default="active", max_length=16)  # active, released, expired, ended
     until: date | None = None
     condition: str | None = Field(default=None, max_length=300)
     reference: str | None = Field(default=None, max_length=100)
@@ -34,3 +34,5 @@ class LegalHold(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ended_by: str | None = Field(default=None, max_length=200)
     follow_up_request_id: str | None = Field(default=None, max_length=40)
+    # When the connector was last asked whether the condition still holds (connector holds).
+    last_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
