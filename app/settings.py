@@ -101,6 +101,19 @@ class Settings(BaseSettings):
         default=30,
         description="Collected data and reports are deleted this long after a request ends.",
     )
+    restriction_lift_notice_days: int = Field(
+        default=7,
+        ge=0,
+        le=28,
+        description="Art. 18(3): days between telling the person and lifting a restriction, "
+        "unless the approver gives another date.",
+    )
+    hold_recheck_hours: int = Field(
+        default=24,
+        gt=0,
+        description="How often a connector is asked again whether a hold's condition (an "
+        "unpaid invoice…) still holds; a hold it no longer finds ends.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,8 @@ from app.crypto import DataCipher
 from app.db.engine import Database
 from app.db.migrate import upgrade
 from app.domain.requests import Role
+from app.jobs.policy import IMMEDIATE
+from app.jobs.runner import Worker
 from app.main import create_app
 from app.runtime import Runtime
 from app.security import StaffTokenVerifier, issue_local_token
@@ -166,3 +168,9 @@ async def form_key(runtime: Runtime) -> dict[str, str]:
     async with runtime.db.session() as session:
         _row, key = await apikeys.create(runtime, session, name="website")
     return {"X-API-Key": key}
+
+
+@pytest.fixture
+def worker(runtime: Runtime) -> Worker:
+    """A worker on the test runtime that retries at once (backoff is tested on its own)."""
+    return Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)

@@ -56,6 +56,15 @@ def read_file(path: Path) -> list[dict[str, Any]]:
     Raises:
         ConnectorsFileError: unreadable, not YAML/TOML, or not the expected shape.
     """
+    return read_section(path, "connectors", what="instances")
+
+
+def read_section(path: Path, key: str, *, what: str) -> list[dict[str, Any]]:
+    """One top-level list of mappings of the connectors file (``connectors``, ``recipients``).
+
+    Raises:
+        ConnectorsFileError: unreadable, not YAML/TOML, or not the expected shape.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -79,9 +88,9 @@ def read_file(path: Path) -> list[dict[str, Any]]:
         raise ConnectorsFileError(f"{path}: the connectors file must end in .yaml, .yml or .toml")
     if document is None:
         return []
-    entries = document.get("connectors", []) if isinstance(document, dict) else None
+    entries = document.get(key, []) if isinstance(document, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConnectorsFileError(f"{path}: expected a list of instances under `connectors`")
+        raise ConnectorsFileError(f"{path}: expected a list of {what} under `{key}`")
     return entries
 
 

@@ -27,6 +27,8 @@ class CategoryFacts:
     marketing: bool = False
     consent_based: bool = False
     provided_by_subject: bool = True
+    objectable: bool = False
+    """Processed on public task or legitimate interest: an Art. 21(1) objection reaches it."""
 
 
 @dataclass(frozen=True)

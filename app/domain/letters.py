@@ -155,3 +155,24 @@ def objection_decision(language: str, request_id: str, upheld: bool, grounds: st
         "Your objection" if en else "Protesten din",
         "\n\n".join([text, grounds, _COMPLAINT["en" if en else "nb"]]),
     )
+
+
+def restriction_lift(language: str, request_id: str, reason: str, effective: date) -> Letter:
+    """Art. 18(3): the person is told before a restriction they obtained is lifted."""
+    en = language == "en"
+    text = (
+        f"Reference {request_id}. You asked us to restrict the processing of your data. We "
+        f"will lift that restriction on {effective.isoformat()}, for this reason:"
+        if en
+        else f"Referanse {request_id}. Du ba oss begrense behandlingen av opplysningene dine. "
+        f"Vi opphever begrensningen {effective.isoformat()}, av denne grunnen:"
+    )
+    after = (
+        "Until then the data is only stored. If you disagree, contact us before that date."
+        if en
+        else "Fram til da blir opplysningene bare lagret. Er du uenig, ta kontakt før den datoen."
+    )
+    return Letter(
+        "We will lift the restriction" if en else "Vi opphever begrensningen",
+        "\n\n".join([text, reason, after, _COMPLAINT["en" if en else "nb"]]),
+    )

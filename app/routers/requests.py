@@ -23,6 +23,7 @@ from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
     CodeIn,
     ExtendIn,
+    LiftRestrictionIn,
     ObjectionDecisionIn,
     RefuseIn,
     RequestCreate,
@@ -33,7 +34,7 @@ from app.schemas.requests import (
     SubjectStatus,
     WithdrawIn,
 )
-from app.services import objections, reports, request_views, requests
+from app.services import objections, reports, request_views, requests, restrictions
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -249,5 +250,27 @@ async def decide_objection(
         principal=staff,
         upheld=body.decision == "upheld",
         grounds=body.grounds,
+        categories=body.categories,
+    )
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/lift-restriction",
+    summary="Lift a restriction (Art. 18(3))",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def lift_restriction(
+    request_id: str, body: LiftRestrictionIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """Tell the person, then lift the restriction on the date given (a follow-up request)."""
+    request = await restrictions.lift(
+        rt,
+        session,
+        request_id,
+        principal=staff,
+        reason=body.reason,
+        effective_at=body.effective_at,
+        informed_otherwise=body.informed_otherwise,
     )
     return request_views.summary(request, rt.clock.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -180,3 +180,27 @@ class ObjectionDecisionIn(BaseModel):
 
     decision: Literal["upheld", "rejected"]
     grounds: str = Field(min_length=3, max_length=5000)
+    categories: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Upheld: stop only these categories (default: every category processed "
+        "on GDPR 6(1)(e) or (f))",
+    )
+
+
+class LiftRestrictionIn(BaseModel):
+    """Art. 18(3): lift a restriction; the person is told first, with the reason and date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000, description="Told to the person")
+    effective_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the lift runs (now to 28 days ahead; default: "
+        "INNSYN_RESTRICTION_LIFT_NOTICE_DAYS from now)",
+    )
+    informed_otherwise: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Required when the request has no e-mail: how the person was told",
+    )

@@ -11,6 +11,9 @@ from app.runtime import Runtime
 from app.services import holds
 from app.services.subjects import SubjectVault
 
+# Requests the service files itself whose outcome the person still needs to hear: the
+# erasure after an upheld objection says what legal holds keep.
+_TOLD = {"objection_upheld"}
 _ANSWERED_WITH_A_REPORT = {RequestKind.access.value, RequestKind.portability.value}
 
 
@@ -37,8 +40,8 @@ async def kept_data(
 
 async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
     """Send the completion letter to the e-mail on the request (if any)."""
-    if request.channel == Channel.system.value:
-        return  # follow-up erasures the service filed itself were already announced
+    if request.channel == Channel.system.value and request.verification_method not in _TOLD:
+        return  # e.g. a follow-up erasure when a hold ended: the person was told before
     email = SubjectVault(rt.cipher).subject(request).get("email")
     if not email:
         return

@@ -1,18 +1,23 @@
-"""Staff decisions on objections under Art. 21(1) (processing on legitimate interest)."""
+"""Staff decisions on objections under Art. 21(1) (processing on public task or legitimate
+interest), and what an upheld objection sets in motion."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest
-from app.domain import letters
-from app.domain.errors import InvalidTransition
+from app.domain import letters, objections
+from app.domain.errors import InvalidInput, InvalidTransition
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
 from app.services import audit
-from app.services.requests import get
+from app.services.requests import create_follow_up, get
 from app.services.subjects import SubjectVault
+
+_STARTED = {RequestStatus.in_progress.value, RequestStatus.awaiting_manual.value}
 
 
 async def decide(
@@ -23,31 +28,85 @@ async def decide(
     principal: Principal,
     upheld: bool,
     grounds: str,
+    categories: Sequence[str] = (),
 ) -> DsrRequest:
-    """Record the decision and its grounds (sealed), audit it, and tell the person."""
+    """Record the decision and its grounds (sealed), audit it, and tell the person.
+
+    Upheld: processing on 6(1)(e)/(f) stops — the service files an erasure of those
+    categories (or of the ``categories`` the approver names), which keeps what legal holds
+    cover and tells the person what was kept. Rejected: processing goes on; the letter states
+    the compelling grounds and the remedies.
+    """
     require_staff_role(Action.refuse, principal.roles)  # the approver's call, as a refusal is
     request = await get(session, request_id, for_update=True)
     if request.kind != RequestKind.objection.value:
         raise InvalidTransition("only objections get an objection decision")
-    if request.status in (RequestStatus.withdrawn.value, RequestStatus.refused.value):
-        raise InvalidTransition(f"the request is {request.status}")
+    if request.status not in _STARTED:
+        raise InvalidTransition(f"the request is {request.status}: only a verified, open one")
     vault = SubjectVault(rt.cipher)
     if "objection_decision" in vault.notes(request):
         raise InvalidTransition("the objection has already been decided")
-    vault.add_note(request, "objection_decision", "upheld" if upheld else "rejected")
+    if not objections.needs_decision(objections.purposes_of(vault.details(request))):
+        raise InvalidTransition("a direct-marketing objection is absolute: nothing to decide")
+    _check_categories(rt, categories)
+    decision = "upheld" if upheld else "rejected"
+    vault.add_note(request, "objection_decision", decision)
     vault.add_note(request, "objection_grounds", grounds)
     request.updated_at = rt.clock.now()
     session.add(request)
+    detail: dict[str, object] = {"decision": decision}
+    if upheld:
+        follow_up = await _stop_processing(rt, session, request, categories)
+        vault.add_note(request, "objection_follow_up", follow_up.id)
+        detail["follow_up_request_id"] = follow_up.id
     await audit.append(
         session,
         at=request.updated_at,
         actor=principal.actor,
         action="objection.decided",
         request_id=request.id,
-        detail={"decision": "upheld" if upheld else "rejected"},
+        detail=detail,
     )
     email = vault.subject(request).get("email")
     if email:
-        letter = letters.objection_decision(request.language, request.id, upheld, grounds)
-        await rt.mailer.send(email, letter)
+        await rt.mailer.send(
+            email, letters.objection_decision(request.language, request.id, upheld, grounds)
+        )
+    from app.services.planning import advance  # the planner builds on this module's peers
+
+    await advance(rt, session, request)
     return request
+
+
+def _check_categories(rt: Runtime, categories: Sequence[str]) -> None:
+    """Named categories must exist and be processed on a basis 21(1) reaches."""
+    declared = {
+        c.name: c.legal_basis for i in rt.connectors.active() for c in i.connector.categories()
+    }
+    for name in categories:
+        if name not in declared:
+            raise InvalidInput(f"no connector declares the category {name!r}", field="categories")
+        if not objections.objectable(declared[name]):
+            raise InvalidInput(
+                f"{name!r} is not processed on 6(1)(e) or (f): Art. 21(1) does not reach it",
+                field="categories",
+            )
+
+
+async def _stop_processing(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, categories: Sequence[str]
+) -> DsrRequest:
+    """Art. 17(1)(c): erase what the objection reached, holds permitting."""
+    vault = SubjectVault(rt.cipher)
+    return await create_follow_up(
+        rt,
+        session,
+        kind=RequestKind.erasure,
+        subject=vault.subject(request),
+        details={
+            "objection_upheld": {"request_id": request.id, "categories": list(categories)},
+            "purposes": objections.purposes_of(vault.details(request)),
+        },
+        language=request.language,
+        reason="objection_upheld",
+    )

@@ -9,6 +9,7 @@ a task changes, ``advance`` moves the request on: the erasure phase after the ho
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event, func, insert
@@ -20,7 +21,7 @@ from app.connectors.protocol import Capability
 from app.connectors.registry import ConnectorInstance
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
-from app.domain import erasure_plan
+from app.domain import erasure_plan, objections
 from app.domain.erasure_plan import ERASING_KINDS, CategoryFacts
 from app.domain.requests import Action, RequestKind, RequestStatus
 from app.ids import new_id
@@ -63,15 +64,23 @@ async def first_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -
         ]
     if kind is RequestKind.restriction:
         lift = bool(details.get("lift", False))
-        return [
+        tasks = [
             new_task(rt, request, i, TaskAction.restrict, params={"lift": lift})
             for i in _able(instances, Capability.restrict)
         ]
+        if isinstance(details.get("not_before"), str):  # a lift waits for the date announced
+            not_before = datetime.fromisoformat(details["not_before"])
+            for task in tasks:
+                task["next_attempt_at"] = max(task["next_attempt_at"], not_before)
+        return tasks
+    reached = [i for i in instances if _erasure_scope(kind, i, details)]
     holds = [
         new_task(rt, request, i, TaskAction.holds, phase=HOLDS_PHASE)
         for i in _able(instances, Capability.holds)
-        if kind is RequestKind.erasure or erasure_plan.in_scope(kind, _facts(i))
+        if kind is RequestKind.erasure or i in reached
     ]
+    if not reached:
+        return []
     return holds or await erase_tasks(rt, session, request)
 
 
@@ -83,6 +92,29 @@ def _in_scope(
     if not isinstance(follow_up, dict):
         return instances
     return [i for i in instances if i.name == follow_up.get("connector")]
+
+
+def _erasure_scope(
+    kind: RequestKind, instance: ConnectorInstance, details: dict[str, Any]
+) -> list[str]:
+    """The categories of one system an erasing request reaches: by kind (all, marketing,
+    consent-based), narrowed for a 21(1) objection that was upheld (processing on 6(1)(e)/(f),
+    maybe only the categories the approver named) and for a follow-up after a hold ended."""
+    facts = _facts(instance)
+    if kind is RequestKind.objection and not objections.covers_marketing(
+        objections.purposes_of(details)
+    ):
+        return []  # a 21(1) objection only: nothing stops before the approver decides
+    scope = erasure_plan.in_scope(kind, facts)
+    upheld = details.get("objection_upheld")
+    if isinstance(upheld, dict):
+        objectable = {f.name for f in facts if f.objectable}
+        only = upheld.get("categories") or None
+        scope = objections.narrowed([c for c in scope if c in objectable], only)
+    follow_up = details.get("follow_up")
+    if isinstance(follow_up, dict):
+        scope = [c for c in scope if c in follow_up.get("categories", [])]
+    return scope
 
 
 def _collect(
@@ -99,12 +131,9 @@ async def erase_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -
     an active hold (found by a connector in phase 1, or placed by staff)."""
     kind = RequestKind(request.kind)
     details = SubjectVault(rt.cipher).details(request)
-    follow_up = details.get("follow_up") if isinstance(details.get("follow_up"), dict) else None
     tasks = []
     for instance in _able(_in_scope(rt.connectors.active(), details), Capability.erase):
-        scope = erasure_plan.in_scope(kind, _facts(instance))
-        if follow_up is not None:
-            scope = [c for c in scope if c in follow_up.get("categories", [])]
+        scope = _erasure_scope(kind, instance, details)
         if not scope:
             continue
         holds = await hold_service.holds_for(session, request, instance.name)
@@ -201,20 +230,44 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
         await add_tasks(rt, session, await erase_tasks(rt, session, request))
         counts = await _counts(session, request.id)
     target = request_status_for(TaskStatus(status) for _phase, status in counts)
+    objection = request.kind == RequestKind.objection.value
+    notes = SubjectVault(rt.cipher).notes(request) if objection else {}
+    if target is RequestStatus.completed and _awaits_decision(rt, request, notes):
+        target = RequestStatus.awaiting_manual  # an approver decides the 21(1) objection
     if target.value == request.status:
         return
     if target is RequestStatus.completed:
         tasks = await _outcomes(session, request.id)
-        request.outcome = build_outcome(request, tasks)
+        request.outcome = build_outcome(request, tasks) | _decisions(notes)
         await requests.transition(
             rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
         )
         await webhooks.emit(rt, session, "request.completed", request_event(request))
-        await notices.completed(rt, session, request)
+        if "objection_decision" not in notes:  # else the decision letter was the answer
+            await notices.completed(rt, session, request)
     elif target is RequestStatus.awaiting_manual:
         await requests.transition(rt, session, request, Action.await_manual, SYSTEM)
     else:
         await requests.transition(rt, session, request, Action.resume, SYSTEM)
+
+
+def _awaits_decision(rt: Runtime, request: DsrRequest, notes: dict[str, str]) -> bool:
+    if request.kind != RequestKind.objection.value or "objection_decision" in notes:
+        return False
+    details = SubjectVault(rt.cipher).details(request)
+    return objections.needs_decision(objections.purposes_of(details))
+
+
+def _decisions(notes: dict[str, str]) -> dict[str, Any]:
+    """The 21(1) decision in the outcome (the grounds stay sealed in the notes)."""
+    if "objection_decision" not in notes:
+        return {}
+    return {
+        "objection": {
+            "decision": notes["objection_decision"],
+            "follow_up_request_id": notes.get("objection_follow_up"),
+        }
+    }
 
 
 class TaskOutcome(Protocol):
@@ -296,6 +349,7 @@ def _facts(instance: ConnectorInstance) -> list[CategoryFacts]:
             marketing=c.marketing,
             consent_based=c.consent_based,
             provided_by_subject=c.provided_by_subject,
+            objectable=objections.objectable(c.legal_basis),
         )
         for c in instance.connector.categories()
     ]

@@ -17,7 +17,7 @@ from argon2.exceptions import VerifyMismatchError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, VerificationChallenge
-from app.domain import deadlines, letters
+from app.domain import deadlines, letters, objections
 from app.domain.errors import (
     InvalidInput,
     InvalidTransition,
@@ -493,8 +493,9 @@ async def _stop_work(
 
 def _objects_to_marketing(request: DsrRequest, rt: Runtime) -> bool:
     """An objection covers direct marketing unless it names only other processing (21(1))."""
-    purposes = SubjectVault(rt.cipher).details(request).get("purposes")
-    return not purposes or "direct_marketing" in purposes
+    return objections.covers_marketing(
+        objections.purposes_of(SubjectVault(rt.cipher).details(request))
+    )
 
 
 def _event_data(request: DsrRequest) -> dict[str, Any]:

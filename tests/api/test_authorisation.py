@@ -28,6 +28,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/withdraw"): {"operator", "approver", "admin"},
     ("GET", "/v1/requests/{request_id}/report"): ALL_STAFF,
     ("POST", "/v1/requests/{request_id}/objection-decision"): {"approver", "admin"},
+    ("POST", "/v1/requests/{request_id}/lift-restriction"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
@@ -37,6 +38,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/holds/catalogue"): ALL_STAFF,
     ("POST", "/v1/holds"): {"approver", "admin"},
     ("POST", "/v1/holds/{hold_id}/release"): {"approver", "admin"},
+    ("POST", "/v1/holds/{hold_id}/recheck"): {"operator", "admin"},
     ("POST", "/v1/webhooks"): {"admin"},
     ("GET", "/v1/webhooks"): {"admin"},
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): {"admin"},
@@ -64,6 +66,7 @@ BODIES = {
     "/refuse": {"reason_code": "excessive", "explanation": "repeated request"},
     "/withdraw": {},
     "/objection-decision": {"decision": "upheld", "reason": "x"},
+    "/lift-restriction": {"reason": "the accuracy was checked"},
     "/complete": {"answers": {}},
 }
 

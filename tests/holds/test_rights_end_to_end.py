@@ -8,19 +8,10 @@ from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 
-import pytest
-
 from app.connectors.protocol import HoldFinding
-from app.jobs.policy import IMMEDIATE
-from app.jobs.runner import Worker
 from tests.jobs.systems import MemorySystem, category, registry
 
 EMAIL = "kari.nordmann@example.no"
-
-
-@pytest.fixture
-def worker(runtime) -> Worker:
-    return Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)
 
 
 def systems() -> tuple[MemorySystem, MemorySystem]:

@@ -6,13 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from app.db.models import AuditEvent, DsrRequest, Task
 from app.domain.requests import Role
-from app.jobs.policy import IMMEDIATE
-from app.jobs.runner import Worker
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
 from app.security import Principal
@@ -78,9 +75,3 @@ async def eventually(
             if result:
                 return
             await asyncio.sleep(step)
-
-
-@pytest.fixture
-def worker(runtime: Runtime) -> Worker:
-    """A worker on the test runtime that retries at once (backoff is tested on its own)."""
-    return Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)

@@ -43,14 +43,13 @@ class NoConfig(BaseModel):
 
 
 def category(name: str, **facts: Any) -> DataCategory:
-    return DataCategory(
-        name=name,
-        description=f"{name} data",
-        purpose="customer service",
-        legal_basis="GDPR 6(1)(b) contract",
-        retention="while a customer",
-        **facts,
-    )
+    defaults = {
+        "description": f"{name} data",
+        "purpose": "customer service",
+        "legal_basis": "GDPR 6(1)(b) contract",
+        "retention": "while a customer",
+    }
+    return DataCategory(name=name, **(defaults | facts))
 
 
 @dataclass

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
-from app.jobs.policy import IMMEDIATE
-from app.jobs.runner import Worker
 from app.logging import configure
 from tests.jobs.systems import MemorySystem, category, registry
 
 EMAIL = "trude.testesen@example.no"
 NAME = "Trude Testesen"
 NATIONAL_ID = "30108299920"
-
-
-@pytest.fixture
-def worker(runtime) -> Worker:
-    return Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)
 
 
 def crm() -> MemorySystem:

@@ -3,6 +3,7 @@
 from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditEvent
 from app.db.models.holds import LegalHold
+from app.db.models.recipients import RecipientNotice
 from app.db.models.requests import DsrRequest, VerificationChallenge
 from app.db.models.suppression import Suppression
 from app.db.models.tasks import CollectedData, Task
@@ -15,6 +16,7 @@ __all__ = [
     "DeadlineAlert",
     "DsrRequest",
     "LegalHold",
+    "RecipientNotice",
     "Suppression",
     "Task",
     "VerificationChallenge",

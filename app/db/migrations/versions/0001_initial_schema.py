@@ -157,6 +157,7 @@ def upgrade() -> None:
         sa.Column(
             "follow_up_request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True
         ),
+        sa.Column("last_checked_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["request_id"],
             ["requests.id"],
@@ -169,6 +170,38 @@ def upgrade() -> None:
             batch_op.f("ix_legal_holds_national_id_hash"), ["national_id_hash"], unique=False
         )
         batch_op.create_index("ix_legal_holds_status_until", ["status", "until"], unique=False)
+
+    op.create_table(
+        "recipient_notices",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("request_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("recipient", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("notify", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("payload_ciphertext", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("created_at", app.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_expires_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", app.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["requests.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("recipient_notices", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_recipient_notices_due", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_recipient_notices_request_id"), ["request_id"], unique=False
+        )
 
     op.create_table(
         "tasks",
@@ -295,6 +328,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tasks_claim")
 
     op.drop_table("tasks")
+    with op.batch_alter_table("recipient_notices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recipient_notices_request_id"))
+        batch_op.drop_index("ix_recipient_notices_due")
+
+    op.drop_table("recipient_notices")
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.drop_index("ix_legal_holds_status_until")
         batch_op.drop_index(batch_op.f("ix_legal_holds_national_id_hash"))
