@@ -17,6 +17,7 @@ from app.routers import audit as audit_router
 from app.routers import connectors as connectors_router
 from app.routers import holds as holds_router
 from app.routers import ops
+from app.routers import recipients as recipients_router
 from app.routers import requests as requests_router
 from app.routers import suppression as suppression_router
 from app.routers import tasks as tasks_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(requests_router.router)
     app.include_router(tasks_router.router)
     app.include_router(holds_router.router)
+    app.include_router(recipients_router.router)
     app.include_router(suppression_router.router)
     app.include_router(audit_router.router)
     app.include_router(webhooks_router.router)

@@ -13,10 +13,12 @@ from app.connectors.registry import ConnectorRegistry
 from app.crypto import DataCipher
 from app.db.engine import Database
 from app.domain.holds import HoldCatalogue, policy
+from app.domain.recipients import Directory
 from app.jobs.factory import registry_from_env
 from app.ratelimit import RateLimiter
 from app.security import IdTokenVerifier, StaffTokenVerifier
 from app.services.mail import Mailer
+from app.services.recipient_directory import load_directory
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class Runtime:
     rate_limiter: RateLimiter | None = None
     connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     hold_catalogue: HoldCatalogue = field(default_factory=HoldCatalogue)
+    recipients: Directory = field(default_factory=Directory)  # Art. 19 routes
     on_verified: list[VerifiedHook] = field(default_factory=list)
     # Set (after commit) when tasks become due, so this process's workers start at once.
     task_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -63,6 +66,7 @@ class Runtime:
             tokens=StaffTokenVerifier(settings),
             connectors=registry_from_env()
             or load_registry(settings.connectors_file, strict=settings.connectors_strict),
+            recipients=load_directory(settings.connectors_file),
             id_tokens=IdTokenVerifier(settings) if settings.oidc_issuer else None,
             hold_catalogue=HoldCatalogue(
                 policy(p.code, months=p.months, justification=p.justification, nb=p.nb, en=p.en)

@@ -12,7 +12,14 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.runtime import Runtime
-from app.services import deadline_alerts, hold_recheck, holds, sweeps, webhook_delivery
+from app.services import (
+    deadline_alerts,
+    hold_recheck,
+    holds,
+    recipient_delivery,
+    sweeps,
+    webhook_delivery,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +44,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     every = rt.settings.scheduler_interval_seconds
     jobs: list[tuple[str, Callable[[Runtime], Awaitable[int]], float]] = [
         ("webhook_delivery", webhook_delivery.deliver_due, 2),
+        ("recipient_notices", recipient_delivery.deliver_due, 5),
         ("deadline_alerts", deadline_alerts.fire_due_alerts, every),
         ("close_unverified", sweeps.close_unverified, 15 * every),
         ("purge_collected", sweeps.purge_collected, 15 * every),

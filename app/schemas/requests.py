@@ -123,6 +123,9 @@ class RequestView(RequestSummary):
     timeline: list[TimelineEntry]
     tasks: list[dict[str, Any]] = Field(default_factory=list)
     holds: list[dict[str, Any]] = Field(default_factory=list)
+    recipient_notices: list[dict[str, Any]] = Field(
+        default_factory=list, description="Art. 19: each recipient told, or why not"
+    )
     outcome: dict[str, Any] | None
     allowed_actions: list[str]
 

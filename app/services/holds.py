@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import HoldFinding
-from app.db.models import DsrRequest, LegalHold
+from app.db.models import DsrRequest, LegalHold, Task
 from app.domain import deadlines
 from app.domain.erasure_plan import Hold
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
@@ -319,6 +319,9 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
     categories = [c for c in hold.categories if c not in covered]
     if not categories:
         return
+    # Erased before: asked again (idempotent) so a row kept only for the held data can go.
+    erased = await _erased_before(session, hold) if hold.request_id else []
+    categories += [c for c in erased if c not in categories and c not in covered]
     from app.services.requests import create_follow_up  # the lifecycle depends on holds too
 
     language = original.language if hold.request_id and original else rt.settings.default_language
@@ -335,6 +338,18 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
     )
     hold.follow_up_request_id = follow_up.id
     session.add(hold)
+
+
+async def _erased_before(session: AsyncSession, hold: LegalHold) -> list[str]:
+    """The categories the hold's request already erased in the hold's system."""
+    rows = await session.exec(
+        select(Task).where(
+            Task.request_id == hold.request_id,
+            Task.connector == hold.connector,
+            Task.action == "erase",
+        )
+    )
+    return [c for task in rows for c in (task.params or {}).get("categories", [])]
 
 
 _ERASING = {

@@ -30,7 +30,7 @@ from app.jobs.queue import notify
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import holds as hold_service
-from app.services import notices, requests, webhooks
+from app.services import notices, recipient_notices, requests, webhooks
 from app.services.subjects import SubjectVault
 
 HOLDS_PHASE = 1
@@ -239,6 +239,7 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
     if target is RequestStatus.completed:
         tasks = await _outcomes(session, request.id)
         request.outcome = build_outcome(request, tasks) | _decisions(notes)
+        await recipient_notices.plan(rt, session, request, tasks)
         await requests.transition(
             rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
         )

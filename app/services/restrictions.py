@@ -22,7 +22,8 @@ from app.services import audit
 from app.services.requests import create_follow_up, get
 from app.services.subjects import SubjectVault
 
-MAX_NOTICE = timedelta(days=28)  # the lift runs before its own request's one-month deadline
+MAX_NOTICE = timedelta(days=28)
+CLOCK_SKEW = timedelta(minutes=5)  # the lift runs before its own request's one-month deadline
 
 
 async def lift(
@@ -42,8 +43,9 @@ async def lift(
     _check_liftable(request, vault.details(request))
     now = rt.clock.now()
     when = effective_at or now + timedelta(days=rt.settings.restriction_lift_notice_days)
-    if not now <= when <= now + MAX_NOTICE:
+    if not now - CLOCK_SKEW <= when <= now + MAX_NOTICE:
         raise InvalidInput("effective_at must be from now to 28 days ahead", field="effective_at")
+    when = max(when, now)  # "now" as the caller's clock saw it a moment ago
     email = vault.subject(request).get("email")
     if email is None and not informed_otherwise:
         raise InvalidInput(

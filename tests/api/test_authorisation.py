@@ -29,6 +29,10 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/requests/{request_id}/report"): ALL_STAFF,
     ("POST", "/v1/requests/{request_id}/objection-decision"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/lift-restriction"): {"approver", "admin"},
+    ("POST", "/v1/requests/{request_id}/recipient-notices/{notice_id}/resolve"): {
+        "approver",
+        "admin",
+    },
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
@@ -36,6 +40,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/connectors"): ALL_STAFF,
     ("GET", "/v1/holds"): ALL_STAFF,
     ("GET", "/v1/holds/catalogue"): ALL_STAFF,
+    ("GET", "/v1/recipients"): ALL_STAFF,
     ("POST", "/v1/holds"): {"approver", "admin"},
     ("POST", "/v1/holds/{hold_id}/release"): {"approver", "admin"},
     ("POST", "/v1/holds/{hold_id}/recheck"): {"operator", "admin"},
@@ -67,6 +72,7 @@ BODIES = {
     "/withdraw": {},
     "/objection-decision": {"decision": "upheld", "reason": "x"},
     "/lift-restriction": {"reason": "the accuracy was checked"},
+    "/resolve": {"status": "sent", "reason": "told by phone"},
     "/complete": {"answers": {}},
 }
 

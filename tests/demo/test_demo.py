@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ class Demo:
     staff: dict[str, str]
     var_dir: Path
     process: subprocess.Popen[bytes]
+    approver: dict[str, str]
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -61,8 +64,11 @@ class Demo:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def post(self, path: str, body: dict[str, Any], expected: int = 200) -> Any:
-        response = httpx.post(self.url(path), headers=self.staff, json=body, timeout=10)
+    def post(
+        self, path: str, body: dict[str, Any], expected: int = 200, *, approve: bool = False
+    ) -> Any:
+        headers = self.approver if approve else self.staff
+        response = httpx.post(self.url(path), headers=headers, json=body, timeout=10)
         assert response.status_code == expected, response.text
         return response.json()
 
@@ -104,16 +110,25 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
-        token = subprocess.run(
-            [*INNSYN, "token", "--role", "operator"],
-            env=env,
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout.strip()
-        yield Demo(base, {"Authorization": f"Bearer {token}"}, root / "var", process)
+        tokens = {
+            role: subprocess.run(
+                [*INNSYN, "token", "--role", role],
+                env=env,
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout.strip()
+            for role in ("operator", "approver")
+        }
+        yield Demo(
+            base,
+            {"Authorization": f"Bearer {tokens['operator']}"},
+            root / "var",
+            process,
+            {"Authorization": f"Bearer {tokens['approver']}"},
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -284,3 +299,113 @@ def test_erasure_for_nils_keeps_his_contact_role_and_erases_the_rest(demo: Demo)
         ).fetchall()
     assert contact == [("Fjordlys Elektro AS", 1)]
     assert customer == []  # his newsletter consent and support note went with it
+
+
+PER = {"email": "per.hansen@example.no", "name": "Per Hansen", "national_id": "15857510027"}
+INGRID = {"email": "ingrid.berg@example.no", "name": "Ingrid Berg"}
+
+
+def _finish(demo: Demo, request_id: str) -> dict[str, Any]:
+    """Wait for the request, closing the paper archive's checklist where it asks for one."""
+    view = demo.wait_for(request_id, _settled)
+    manual = [t for t in view["tasks"] if t["status"] == "manual"]
+    if manual:
+        _complete_manual(demo, request_id, view, manual[0]["action"])
+    return demo.wait_for(request_id, _completed)
+
+
+def _letters_to(demo: Demo, address: str) -> list[str]:
+    found = []
+    for path in sorted((demo.var_dir / "outbox").glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if message["To"] == address:
+            found.append(message.get_content())
+    return found
+
+
+def test_rectification_for_per_reaches_the_systems_and_every_recipient(demo: Demo) -> None:
+    """Art. 16 + 19: the CRM is corrected and each recipient told, or why not is recorded."""
+    body = {
+        "kind": "rectification",
+        "subject": PER,
+        "details": {"changes": {"address": "Nygårdsgaten 9, 5015 Bergen"}},
+        "verification": {"method": "staff", "note": "demo"},
+    }
+    request_id = demo.post("/v1/requests", body, expected=201)["id"]
+    done = _finish(demo, request_id)
+    crm = next(t for t in done["tasks"] if t["connector"] == "crm")
+    assert crm["result"]["categories"][0]["outcome"] == "rectified"
+
+    def told(view: dict[str, Any]) -> bool:
+        return all(n["status"] != "pending" for n in view["recipient_notices"])
+
+    notices = {n["recipient"]: n for n in demo.wait_for(request_id, told)["recipient_notices"]}
+    assert notices["Fraktkompaniet AS (delivery partner)"]["status"] == "sent"
+    assert {n["status"] for n in notices.values()} <= {"sent", "disproportionate"}
+    letters = _letters_to(demo, "personvern@fraktkompaniet.example")
+    [letter] = [text for text in letters if PER["email"] in text]  # others' erasures too
+    assert "Nygårdsgaten 9" in letter and "rettet" in letter
+    with closing(sqlite3.connect(demo.var_dir / "demo" / "crm.db")) as conn:
+        [(address,)] = conn.execute(
+            "SELECT address FROM customers WHERE email = ?", (PER["email"],)
+        ).fetchall()
+    assert address == "Nygårdsgaten 9, 5015 Bergen"
+
+
+def test_restriction_for_ingrid_is_lifted_only_after_she_is_told(demo: Demo) -> None:
+    """Art. 18 + 18(3): the CRM flags her row; the lift is announced, then carried out."""
+    request_id = _file(demo, "restriction", INGRID)
+    _finish(demo, request_id)
+    crm_db = demo.var_dir / "demo" / "crm.db"
+
+    def flag() -> int:
+        with closing(sqlite3.connect(crm_db)) as conn:
+            [(value,)] = conn.execute(
+                "SELECT restricted FROM customers WHERE email = ?", (INGRID["email"],)
+            ).fetchall()
+        return int(value)
+
+    assert flag() == 1
+    now = datetime.now(UTC).isoformat()
+    demo.post(
+        f"/v1/requests/{request_id}/lift-restriction",
+        {"reason": "Vi har kontrollert adressen din.", "effective_at": now},
+        approve=True,
+    )
+    assert "Vi opphever begrensningen" in _letters_to(demo, INGRID["email"])[-1]
+    lift_id = demo.get(f"/v1/requests/{request_id}")["outcome"]["restriction_lift"]["request_id"]
+    _finish(demo, lift_id)
+    assert flag() == 0
+
+
+def test_objections_and_consent_for_ingrid_and_per(demo: Demo) -> None:
+    """Art. 7(3), 21(2)-(3) and 21(1): consent data goes, marketing is suppressed for good, and
+    an upheld objection erases what was processed on legitimate interest."""
+    withdrawn = demo.wait_for(_file(demo, "withdraw_consent", INGRID), _completed)
+    erased = withdrawn["outcome"]["connectors"]["crm"]["actions"]["erase"]["categories"]
+    assert [(c["category"], c["outcome"]) for c in erased] == [("marketing", "erased")]
+    demo.wait_for(_file(demo, "objection", INGRID), _completed)
+    check = demo.post("/v1/suppression/check", {"email": INGRID["email"]})
+    assert check == {"suppressed": True}
+
+    body = {
+        "kind": "objection",
+        "subject": PER,
+        "details": {"purposes": ["customer_service_analytics"]},
+        "verification": {"method": "staff", "note": "demo"},
+    }
+    request_id = demo.post("/v1/requests", body, expected=201)["id"]
+    assert demo.wait_for(request_id, _settled)["status"] == "awaiting_manual"
+    decision = {"decision": "upheld", "grounds": "Ingen tvingende grunner går foran."}
+    demo.post(f"/v1/requests/{request_id}/objection-decision", decision, approve=True)
+    decided = demo.get(f"/v1/requests/{request_id}")
+    assert decided["outcome"]["objection"]["decision"] == "upheld"
+    follow_up = demo.wait_for(decided["outcome"]["objection"]["follow_up_request_id"], _completed)
+    mailbox = follow_up["outcome"]["connectors"]["support-mailbox"]["actions"]["erase"]
+    assert [(c["category"], c["outcome"]) for c in mailbox["categories"]] == [
+        ("email_correspondence", "erased")
+    ]
+    assert "crm" not in follow_up["outcome"]["connectors"] or all(
+        c["category"] in ("support_notes", "b2b_contact")
+        for c in follow_up["outcome"]["connectors"]["crm"]["actions"]["erase"]["categories"]
+    )

@@ -184,7 +184,9 @@ class MemorySystem:
             else:
                 self.restricted.add(email)
             outcome = "lifted" if lift else "restricted"
-            return ChangeResult(categories=[CategoryChange(category="contact", outcome=outcome)])
+            count = 1 if email in self.data else 0
+            change = CategoryChange(category="contact", outcome=outcome, count=count)
+            return ChangeResult(categories=[change])
         finally:
             self.calls.leave()
 

@@ -1,0 +1,170 @@
+"""Sending Art. 19 notices: by e-mail or signed webhook, retried with backoff, then left to
+staff. Claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) like webhook
+deliveries, so replicas never send one notice twice at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import or_
+from sqlmodel import col, select
+from standardwebhooks.webhooks import Webhook
+
+from app.db.models import RecipientNotice
+from app.domain import letters
+from app.domain.recipients import RecipientSpec
+from app.runtime import Runtime
+from app.security import SYSTEM
+from app.services.recipient_notices import audit_notice
+from app.services.webhooks import check_url
+
+log = structlog.get_logger(__name__)
+
+RETRY_SCHEDULE = (60, 300, 1800, 7200, 21600)  # seconds after each failed attempt
+LEASE = timedelta(seconds=120)
+
+_ACTIONS = {
+    "erasure": ("erased", "slettet"),
+    "rectification": ("rectified", "rettet"),
+    "restriction": ("restricted (storage only)", "begrenset (bare lagring)"),
+    "restriction_lifted": ("no longer restricted", "ikke lenger begrenset"),
+}
+
+
+async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
+    """Send the notices that are due; returns how many attempts were made."""
+    claimed = await _claim(rt, limit)
+    for notice_id in claimed:
+        await _attempt(rt, notice_id)
+    return len(claimed)
+
+
+async def _claim(rt: Runtime, limit: int) -> list[str]:
+    now = rt.clock.now()
+    async with rt.db.session() as session:
+        query = (
+            select(RecipientNotice)
+            .where(
+                RecipientNotice.status == "pending",
+                col(RecipientNotice.next_attempt_at) <= now,
+                or_(
+                    col(RecipientNotice.lease_expires_at).is_(None),
+                    col(RecipientNotice.lease_expires_at) < now,
+                ),
+            )
+            .order_by(col(RecipientNotice.next_attempt_at))
+            .limit(limit)
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(await session.exec(query))
+        for row in rows:
+            row.lease_expires_at = now + LEASE
+            session.add(row)
+    return [r.id for r in rows]
+
+
+async def _attempt(rt: Runtime, notice_id: str) -> None:
+    async with rt.db.session() as session:
+        notice = await session.get(RecipientNotice, notice_id)
+        if notice is None or notice.status != "pending" or notice.payload_ciphertext is None:
+            return
+        message = rt.cipher.open(notice.payload_ciphertext, purpose=f"recipient:{notice.id}")
+        assert isinstance(message, dict)
+    spec = rt.recipients.specs.get(notice.recipient)
+    error = await _send(rt, spec, notice.id, message) if spec else "route no longer configured"
+    async with rt.db.session() as session:
+        notice = await session.get(RecipientNotice, notice_id, with_for_update=True)
+        if notice is None or notice.status != "pending":
+            return
+        _settle(notice, error, rt.clock.now())
+        session.add(notice)
+        await session.flush()
+        if notice.status != "pending":
+            await audit_notice(
+                rt, session, notice, f"recipient_notice.{notice.status}", SYSTEM.actor
+            )
+    log.info("recipient_notice_attempt", notice_id=notice_id, ok=error is None, error=error)
+
+
+def _settle(notice: RecipientNotice, error: str | None, now: datetime) -> None:
+    notice.attempts += 1
+    notice.lease_expires_at = None
+    notice.last_error = error
+    if error is None:
+        notice.status, notice.sent_at, notice.next_attempt_at = "sent", now, None
+    elif notice.attempts > len(RETRY_SCHEDULE):
+        notice.status, notice.next_attempt_at = "failed", None
+    else:
+        notice.next_attempt_at = now + timedelta(seconds=RETRY_SCHEDULE[notice.attempts - 1])
+
+
+async def _send(
+    rt: Runtime, spec: RecipientSpec, notice_id: str, message: dict[str, Any]
+) -> str | None:
+    """None when sent; else a short error without personal data."""
+    try:
+        if spec.notify == "email" and spec.email:
+            await rt.mailer.send(spec.email, recipient_letter(spec.language, message))
+            return None
+        if spec.notify == "webhook" and spec.url and spec.secret:
+            return await _post(rt, spec, notice_id, message)
+    except Exception as exc:  # noqa: BLE001 - a failed attempt is recorded and retried
+        return type(exc).__name__
+    return f"notify {spec.notify} cannot be sent by Innsyn"
+
+
+async def _post(
+    rt: Runtime, spec: RecipientSpec, notice_id: str, message: dict[str, Any]
+) -> str | None:
+    assert spec.url is not None and spec.secret is not None
+    moment = datetime.now(UTC)
+    body = json.dumps(
+        {"type": "recipient.notice", "timestamp": moment.isoformat(), "data": message},
+        separators=(",", ":"),
+    )
+    signature = Webhook(spec.secret.get_secret_value()).sign(notice_id, moment, body)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": notice_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": signature,
+        "user-agent": "Innsyn-Notices/1",
+    }
+    await check_url(spec.url, allow_private=rt.settings.webhooks_allow_private, require_https=False)
+    async with httpx.AsyncClient(
+        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
+    ) as client:
+        response = await client.post(spec.url, content=body, headers=headers)
+    return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+
+
+def recipient_letter(language: str, message: dict[str, Any]) -> letters.Letter:
+    """The e-mail to a recipient: what changed, for whom, and what to do (Art. 19)."""
+    en = language == "en"
+    done = _ACTIONS.get(str(message.get("action")), (str(message.get("action")),) * 2)
+    who = "\n".join(f"  {k}: {v}" for k, v in dict(message.get("subject") or {}).items())
+    what = "\n".join(
+        f"  {c['system']}: {c['category']}" for c in list(message.get("categories") or [])
+    )
+    values = "\n".join(f"  {k}: {v}" for k, v in dict(message.get("new_values") or {}).items())
+    lines = [
+        (
+            f"We have {done[0]} personal data we have disclosed to you. Under GDPR Art. 19, "
+            "please do the same in your systems."
+            if en
+            else f"Vi har {done[1]} personopplysninger vi har utlevert til dere. Etter "
+            "personvernforordningen art. 19 ber vi dere gjøre det samme i deres systemer."
+        ),
+        ("The person:" if en else "Personen:") + "\n" + who,
+        ("The data:" if en else "Opplysningene:") + "\n" + what,
+    ]
+    if values:
+        lines.append(("Corrected values:" if en else "Rettede verdier:") + "\n" + values)
+    lines.append(f"Reference {message.get('notice_id')} ({message.get('request_id')})")
+    subject = "Personal data changed (GDPR Art. 19)" if en else "Endrede personopplysninger"
+    return letters.Letter(subject, "\n\n".join(lines))
