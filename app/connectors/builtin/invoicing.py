@@ -49,37 +49,29 @@ every table and column name below is the default except where noted)::
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.connectors.builtin.invoicing_config import OSLO, InvoicingConfig, invoice_state
 from app.connectors.builtin.invoicing_holds import InvoiceState, held_entries, holds_for
-from app.connectors.builtin.sql_engine import build_engine, mapped_errors
-from app.connectors.builtin.sql_mapping import (
-    IdentifierKind,
-    erasure_plan,
-)
-from app.connectors.builtin.sql_ops import Tally, collect_table, erasure_results, run_erasure
-from app.connectors.builtin.sql_schema import BoundMapping, identifier_values
+from app.connectors.builtin.sql_base import SqlBackedConnector
+from app.connectors.builtin.sql_ops import Tally, erasure_results
+from app.connectors.builtin.sql_schema import BoundMapping
 from app.connectors.protocol import (
     Capability,
     CategoryErasure,
-    CollectResult,
     DataCategory,
     ErasureOutcome,
     ErasureResult,
-    Health,
     HoldFinding,
     SubjectRef,
 )
 
-_KINDS: tuple[IdentifierKind, ...] = ("email", "phone", "national_id", "customer_id")
 _CHUNK = 1000
 
 
@@ -87,7 +79,7 @@ def oslo_today() -> date:
     return datetime.now(OSLO).date()
 
 
-class InvoicingConnector:
+class InvoicingConnector(SqlBackedConnector):
     """Collect invoices, find the holds they raise, erase what no hold keeps."""
 
     kind: ClassVar[str] = "invoicing"
@@ -104,70 +96,27 @@ class InvoicingConnector:
         *,
         today: Callable[[], date] = oslo_today,
     ) -> None:
-        self.name = name
         self.config = (
             config
             if isinstance(config, InvoicingConfig)
             else InvoicingConfig.model_validate(config)
         )
-        self.mapping = self.config.mapping(self.config.customer_id_system or name)
+        super().__init__(
+            name, self.config, self.config.mapping(self.config.customer_id_system or name)
+        )
         self._today = today
-        self._engine: AsyncEngine | None = None
-        self._bound: BoundMapping | None = None
-        self._lock = asyncio.Lock()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
 
     def categories(self) -> Sequence[DataCategory]:
         return self.config.all_categories()
 
-    @property
-    def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            self._engine = build_engine(self.config)
-        return self._engine
-
-    async def _bound_mapping(self, *, refresh: bool = False) -> BoundMapping:
-        async with self._lock:
-            if self._bound is None or refresh:
-                async with self.engine.connect() as conn:
-                    self._bound = await BoundMapping.reflect(
-                        conn,
-                        self.mapping,
-                        schema=self.config.db_schema,
-                        system=self.mapping.customer_id_system or self.name,
-                        extra_columns={self.config.invoices.name: [self.config.invoices.id]},
-                    )
-            return self._bound
-
-    async def check(self) -> Health:
-        """Connect and compare the configured tables and columns with the real schema."""
-        async with mapped_errors("check"):
-            bound = await self._bound_mapping(refresh=True)
-        detail = f"{len(bound.tables)} tables mapped"
-        if bound.missing_indexes:
-            detail += "; lookups without an index: " + ", ".join(bound.missing_indexes)
-        return Health(ok=True, detail=detail)
-
-    async def collect(self, subject: SubjectRef) -> CollectResult:
-        """The person's invoices, billing details and other mapped data."""
-        async with mapped_errors("collect"):
-            bound = await self._bound_mapping()
-            records = []
-            async with self.engine.connect() as conn:
-                for table in self.mapping.tables:
-                    records += await collect_table(
-                        conn, bound, table, subject, batch_size=self.config.batch_size
-                    )
-        return CollectResult(records=records)
+    def extra_columns(self) -> dict[str, list[str]]:
+        """The invoice id: held invoices are told apart, and freed ones deleted, by it."""
+        return {self.config.invoices.name: [self.config.invoices.id]}
 
     async def find_holds(self, subject: SubjectRef) -> list[HoldFinding]:
         """Open claims, debt collection, and the bookkeeping period of booked invoices."""
-        async with mapped_errors("find_holds"):
-            bound = await self._bound_mapping()
-            async with self.engine.connect() as conn:
-                states = await self._invoice_states(conn, bound, subject)
+        async with self.connected("find_holds") as (conn, bound):
+            states = await self._invoice_states(conn, bound, subject)
         return holds_for(states, self._held_categories(), self._today(), self._fy_month)
 
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
@@ -177,12 +126,8 @@ class InvoicingConnector:
         whose holds have all ended are deleted even while newer ones are still kept.
         """
         today = self._today()
-        async with mapped_errors("erase"):
-            bound = await self._bound_mapping()
-            async with self.engine.begin() as conn:
-                held, tallies, deleted = await self._erase_in(
-                    conn, bound, subject, categories, today
-                )
+        async with self.connected("erase", write=True) as (conn, bound):
+            held, tallies, deleted = await self._erase_in(conn, bound, subject, categories, today)
         entries = self._entries(categories, held, tallies, deleted, today)
         return ErasureResult(categories=entries)
 
@@ -194,14 +139,11 @@ class InvoicingConnector:
         categories: Sequence[str],
         today: date,
     ) -> tuple[list[InvoiceState], dict[str, Tally], int]:
-        declared = {c.name for c in self.categories()}
-        wanted = [c for c in dict.fromkeys(categories) if c in declared]
+        wanted = self.declared(categories)
         states = await self._invoice_states(conn, bound, subject)
         held = [s for s in states if s.holds(today, self._fy_month)]
         kept = self._held_categories() if held else []
-        used = {k for k in _KINDS if identifier_values(subject, k, bound.system)}
-        steps = erasure_plan(self.mapping, [c for c in wanted if c not in kept], used=used)
-        tallies = await run_erasure(conn, bound, steps, subject)
+        tallies = await self.erase_free(conn, bound, subject, [c for c in wanted if c not in kept])
         free = [s.id for s in states if s not in held]
         deleted = 0
         if held and self.config.invoice_category in wanted and free:
@@ -230,11 +172,6 @@ class InvoicingConnector:
         order = {c: i for i, c in enumerate(categories)}
         entries.sort(key=lambda e: order.get(e.category, len(order)))
         return entries
-
-    async def aclose(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
 
     @property
     def _fy_month(self) -> int:

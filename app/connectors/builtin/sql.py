@@ -76,14 +76,13 @@ case-insensitive) and every ``parent`` column; ``check()`` lists the ones missin
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.connectors.builtin.sql_engine import EngineOptions, build_engine, mapped_errors
+from app.connectors.builtin.sql_base import SqlBackedConnector
+from app.connectors.builtin.sql_engine import EngineOptions, mapped_errors
 from app.connectors.builtin.sql_holds import (
     HoldRule,
     check_rules,
@@ -92,24 +91,18 @@ from app.connectors.builtin.sql_holds import (
     rule_columns,
     rule_filters,
 )
-from app.connectors.builtin.sql_mapping import (
-    NAME_PATTERN,
-    IdentifierKind,
-    SqlMapping,
-    erasure_plan,
-)
-from app.connectors.builtin.sql_ops import collect_table, erasure_results, run_erasure, set_columns
-from app.connectors.builtin.sql_schema import BoundMapping, coerce, identifier_values
+from app.connectors.builtin.sql_mapping import NAME_PATTERN, SqlMapping
+from app.connectors.builtin.sql_ops import erasure_results, set_columns
+from app.connectors.builtin.sql_schema import BoundMapping, coerce
 from app.connectors.errors import ConnectorConfigError, ConnectorPermanentError
 from app.connectors.protocol import (
     Capability,
     CategoryChange,
     ChangeResult,
-    CollectResult,
     DataCategory,
     ErasureResult,
-    Health,
     HoldFinding,
+    Record,
     SubjectRef,
 )
 
@@ -160,7 +153,7 @@ class SqlConfig(EngineOptions, SqlMapping):
         return self
 
 
-class SqlConnector:
+class SqlConnector(SqlBackedConnector):
     """Collect, erase and rectify; restrict with a flag column, find holds with `holds` rules."""
 
     kind: ClassVar[str] = "sql"
@@ -178,77 +171,32 @@ class SqlConnector:
         return super().__new__(cls)
 
     def __init__(self, name: str, config: SqlConfig | Mapping[str, Any]) -> None:
-        self.name = name
         self.config = _parse(config)
-        self._engine: AsyncEngine | None = None
-        self._bound: BoundMapping | None = None
-        self._lock = asyncio.Lock()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r})"
+        super().__init__(name, self.config, self.config)
 
     def categories(self) -> Sequence[DataCategory]:
         return list(self.config.categories)
 
-    @property
-    def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            self._engine = build_engine(self.config)
-        return self._engine
+    def extra_columns(self) -> dict[str, list[str]]:
+        """The rectify targets, restriction flags and columns the hold rules read."""
+        extra: dict[str, list[str]] = {}
+        for target in self.config.rectify.values():
+            table, _, column = target.partition(".")
+            extra.setdefault(table, []).append(column)
+        for flag in self.config.restriction:
+            extra.setdefault(flag.table, []).append(flag.column)
+        for table, columns in rule_columns(self.config.holds).items():
+            extra.setdefault(table, []).extend(columns)
+        return extra
 
-    async def bound_mapping(self, *, refresh: bool = False) -> BoundMapping:
-        """The mapping checked against the live schema (reflected once, then cached)."""
-        async with self._lock:
-            if self._bound is None or refresh:
-                extra: dict[str, list[str]] = {}
-                for target in self.config.rectify.values():
-                    table, _, column = target.partition(".")
-                    extra.setdefault(table, []).append(column)
-                for flag in self.config.restriction:
-                    extra.setdefault(flag.table, []).append(flag.column)
-                for table, columns in rule_columns(self.config.holds).items():
-                    extra.setdefault(table, []).extend(columns)
-                async with self.engine.connect() as conn:
-                    bound = await BoundMapping.reflect(
-                        conn,
-                        self.config,
-                        schema=self.config.db_schema,
-                        system=self.config.customer_id_system or self.name,
-                        extra_columns=extra,
-                    )
-                for rule in self.config.holds:
-                    rule_filters(bound, rule)  # values that cannot fit their column fail here
-                self._bound = bound
-            return self._bound
+    def check_bound(self, bound: BoundMapping) -> None:
+        for rule in self.config.holds:
+            rule_filters(bound, rule)  # values that cannot fit their column fail here
 
-    def identifier_kinds(self, subject: SubjectRef) -> set[IdentifierKind]:
-        """The kinds of identifier the request carries that this system can match on."""
-        system = self.config.customer_id_system or self.name
-        kinds: tuple[IdentifierKind, ...] = ("email", "phone", "national_id", "customer_id")
-        return {k for k in kinds if identifier_values(subject, k, system)}
-
-    async def check(self) -> Health:
-        """Connect and compare the mapping with the real schema; name what is missing."""
-        async with mapped_errors("check"):
-            bound = await self.bound_mapping(refresh=True)
-        detail = f"{len(bound.tables)} tables mapped"
-        if bound.missing_indexes:
-            detail += "; lookups without an index: " + ", ".join(bound.missing_indexes)
-        return Health(ok=True, detail=detail)
-
-    async def collect(self, subject: SubjectRef) -> CollectResult:
-        """The person's rows of every mapped table, as one record per row and category."""
-        async with mapped_errors("collect"):
-            bound = await self.bound_mapping()
-            records = []
-            async with self.engine.connect() as conn:
-                for table in self.config.tables:
-                    records += await collect_table(
-                        conn, bound, table, subject, batch_size=self.config.batch_size
-                    )
+    def arrange(self, records: list[Record]) -> list[Record]:
+        """Records in the order the categories are declared."""
         order = {c.name: i for i, c in enumerate(self.config.categories)}
-        records.sort(key=lambda r: order.get(r.category, len(order)))
-        return CollectResult(records=records)
+        return sorted(records, key=lambda r: order.get(r.category, len(order)))
 
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
         """Erase exactly ``categories``, in one transaction, children before parents.
@@ -256,17 +204,14 @@ class SqlConnector:
         Categories a ``holds`` rule keeps are re-checked in the same transaction and reported
         held, never erased: a hold is not bypassed even by a caller that did not ask first.
         """
-        declared = {c.name for c in self.config.categories}
-        wanted = [c for c in dict.fromkeys(categories) if c in declared]
+        wanted = self.declared(categories)
         rules = [r for r in self.config.holds if set(r.categories) & set(wanted)]
-        async with mapped_errors("erase"):
-            bound = await self.bound_mapping()
-            async with self.engine.begin() as conn:
-                findings = await find_rule_holds(conn, bound, rules, subject)
-                kept = {c for f in findings for c in f.categories}
-                free = [c for c in wanted if c not in kept]
-                steps = erasure_plan(self.config, free, used=self.identifier_kinds(subject))
-                tallies = await run_erasure(conn, bound, steps, subject)
+        async with self.connected("erase", write=True) as (conn, bound):
+            findings = await find_rule_holds(conn, bound, rules, subject)
+            kept = {c for f in findings for c in f.categories}
+            tallies = await self.erase_free(
+                conn, bound, subject, [c for c in wanted if c not in kept]
+            )
         entries = erasure_results([c for c in categories if c not in kept], tallies)
         entries += held_entries([c for c in categories if c in kept], findings)
         order = {c: i for i, c in enumerate(dict.fromkeys(categories))}
@@ -292,11 +237,6 @@ class SqlConnector:
                         )
         return ChangeResult(categories=results)
 
-    async def aclose(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-
 
 class RestrictableSqlConnector(SqlConnector):
     """A ``sql`` instance with a restriction flag column: it can also restrict."""
@@ -308,25 +248,23 @@ class RestrictableSqlConnector(SqlConnector):
     async def restrict(self, subject: SubjectRef, *, lift: bool = False) -> ChangeResult:
         """Set (or clear) the flag column on the person's rows; idempotent."""
         results: list[CategoryChange] = []
-        async with mapped_errors("restrict"):
-            bound = await self.bound_mapping()
-            async with self.engine.begin() as conn:
-                for flag in self.config.restriction:
-                    table = self.config.table(flag.table)
-                    column = bound.column(flag.table, flag.column)
-                    try:
-                        value = coerce(column, flag.lifted_value if lift else flag.value)
-                    except ValueError:
-                        raise ConnectorConfigError(
-                            f"restriction value does not fit {flag.table}.{flag.column}"
-                        ) from None
-                    found, changed = await set_columns(
-                        conn, bound, table, subject, {flag.column: value}
-                    )
-                    outcome = ("lifted" if lift else "restricted") if found else "not_found"
-                    results.append(
-                        CategoryChange(category=table.category, outcome=outcome, count=changed)
-                    )
+        async with self.connected("restrict", write=True) as (conn, bound):
+            for flag in self.config.restriction:
+                table = self.config.table(flag.table)
+                column = bound.column(flag.table, flag.column)
+                try:
+                    value = coerce(column, flag.lifted_value if lift else flag.value)
+                except ValueError:
+                    raise ConnectorConfigError(
+                        f"restriction value does not fit {flag.table}.{flag.column}"
+                    ) from None
+                found, changed = await set_columns(
+                    conn, bound, table, subject, {flag.column: value}
+                )
+                outcome = ("lifted" if lift else "restricted") if found else "not_found"
+                results.append(
+                    CategoryChange(category=table.category, outcome=outcome, count=changed)
+                )
         return ChangeResult(categories=results)
 
 
@@ -337,10 +275,8 @@ class HoldFindingSqlConnector(SqlConnector):
 
     async def find_holds(self, subject: SubjectRef) -> list[HoldFinding]:
         """One hold per rule and reference the person's rows raise now (read-only)."""
-        async with mapped_errors("find_holds"):
-            bound = await self.bound_mapping()
-            async with self.engine.connect() as conn:
-                return await find_rule_holds(conn, bound, self.config.holds, subject)
+        async with self.connected("find_holds") as (conn, bound):
+            return await find_rule_holds(conn, bound, self.config.holds, subject)
 
 
 class RestrictableHoldFindingSqlConnector(RestrictableSqlConnector, HoldFindingSqlConnector):
