@@ -90,3 +90,28 @@ async def test_system_stream_records_api_keys(client, staff, form_key):
     assert page["stream"] == "system"
     assert [e["action"] for e in page["items"]] == ["apikey.created"]
     assert page["chain"]["verified"] is True
+
+
+async def test_appends_in_one_and_in_later_transactions_keep_one_chain(runtime):
+    """A transaction reads a stream's head once; later transactions read it afresh."""
+    from datetime import UTC, datetime
+
+    from app.services import audit
+
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    for round_ in range(3):
+        async with runtime.db.session() as session:
+            for i in range(3):
+                await audit.append(session, at=at, actor="system", action=f"a.{round_}.{i}")
+                await audit.append(session, at=at, actor="system", action="b", request_id=None)
+    async with runtime.db.session() as first:
+        await audit.append(first, at=at, actor="system", action="first")
+        await first.commit()  # a new transaction begins in the same session
+        async with runtime.db.session() as other:
+            await audit.append(other, at=at, actor="system", action="other")
+        await audit.append(first, at=at, actor="system", action="first.again")
+    async with runtime.db.session() as session:
+        events = await audit.events_for(session, stream=audit.SYSTEM_STREAM)
+    assert [e.seq for e in events] == list(range(1, 22))
+    assert [e.action for e in events[-3:]] == ["first", "other", "first.again"]
+    assert audit.verify(events) == []
