@@ -100,6 +100,12 @@ def _message(
 async def audit_notice(
     rt: Runtime, session: AsyncSession, notice: RecipientNotice, action: str, actor: str
 ) -> None:
+    """Audit a notice's change, and touch its request so dashboards polling with
+    ``updated_since`` see it."""
+    request = await session.get(DsrRequest, notice.request_id)
+    if request is not None and action != "recipient_notice.planned":
+        request.updated_at = rt.clock.now()
+        session.add(request)
     await audit.append(
         session,
         at=rt.clock.now(),

@@ -108,7 +108,11 @@ async def test_rectification_reaches_every_recipient_by_its_route(
         {"connector": "crm", "category": "contact", "fields": ["address"]}
     ]
 
+    before = (await client.get(f"/v1/requests/{created['id']}", headers=staff["operator"])).json()
+    runtime.clock.advance(timedelta(seconds=5))
     assert await recipient_delivery.deliver_due(runtime) == 2
+    after = (await client.get(f"/v1/requests/{created['id']}", headers=staff["operator"])).json()
+    assert after["updated_at"] > before["updated_at"]  # dashboards polling updated_since see it
     sent = await notices(client, staff, created["id"])
     assert sent["Fraktkompaniet AS"]["status"] == "sent"
     assert sent["Hooked AS"]["status"] == "sent"
