@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import HoldFinding
 from app.db.models import DsrRequest, LegalHold, Task
+from app.db.models.tasks import TaskAction
 from app.domain import deadlines
 from app.domain.erasure_plan import Hold
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
@@ -346,7 +347,7 @@ async def _erased_before(session: AsyncSession, hold: LegalHold) -> list[str]:
         select(Task).where(
             Task.request_id == hold.request_id,
             Task.connector == hold.connector,
-            Task.action == "erase",
+            Task.action == TaskAction.erase.value,
         )
     )
     return [c for task in rows for c in (task.params or {}).get("categories", [])]

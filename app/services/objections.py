@@ -32,7 +32,7 @@ async def decide(
 ) -> DsrRequest:
     """Record the decision and its grounds (sealed), audit it, and tell the person.
 
-    Upheld: processing on 6(1)(e)/(f) stops — the service files an erasure of those
+    Upheld: processing on 6(1)(e)/(f) stops: the service files an erasure of those
     categories (or of the ``categories`` the approver names), which keeps what legal holds
     cover and tells the person what was kept. Rejected: processing goes on; the letter states
     the compelling grounds and the remedies.
@@ -46,7 +46,8 @@ async def decide(
     vault = SubjectVault(rt.cipher)
     if "objection_decision" in vault.notes(request):
         raise InvalidTransition("the objection has already been decided")
-    if not objections.needs_decision(objections.purposes_of(vault.details(request))):
+    subject, purposes = vault.subject(request), objections.purposes_of(vault.details(request))
+    if not objections.needs_decision(purposes):
         raise InvalidTransition("a direct-marketing objection is absolute: nothing to decide")
     _check_categories(rt, categories)
     decision = "upheld" if upheld else "rejected"
@@ -56,7 +57,18 @@ async def decide(
     session.add(request)
     detail: dict[str, object] = {"decision": decision}
     if upheld:
-        follow_up = await _stop_processing(rt, session, request, categories)
+        follow_up = await create_follow_up(
+            rt,
+            session,
+            kind=RequestKind.erasure,  # Art. 17(1)(c), holds permitting
+            subject=subject,
+            details={
+                "objection_upheld": {"request_id": request.id, "categories": list(categories)},
+                "purposes": purposes,
+            },
+            language=request.language,
+            reason="objection_upheld",
+        )
         vault.add_note(request, "objection_follow_up", follow_up.id)
         detail["follow_up_request_id"] = follow_up.id
     await audit.append(
@@ -67,7 +79,7 @@ async def decide(
         request_id=request.id,
         detail=detail,
     )
-    email = vault.subject(request).get("email")
+    email = subject.get("email")
     if email:
         await rt.mailer.send(
             email, letters.objection_decision(request.language, request.id, upheld, grounds)
@@ -91,22 +103,3 @@ def _check_categories(rt: Runtime, categories: Sequence[str]) -> None:
                 f"{name!r} is not processed on 6(1)(e) or (f): Art. 21(1) does not reach it",
                 field="categories",
             )
-
-
-async def _stop_processing(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, categories: Sequence[str]
-) -> DsrRequest:
-    """Art. 17(1)(c): erase what the objection reached, holds permitting."""
-    vault = SubjectVault(rt.cipher)
-    return await create_follow_up(
-        rt,
-        session,
-        kind=RequestKind.erasure,
-        subject=vault.subject(request),
-        details={
-            "objection_upheld": {"request_id": request.id, "categories": list(categories)},
-            "purposes": objections.purposes_of(vault.details(request)),
-        },
-        language=request.language,
-        reason="objection_upheld",
-    )

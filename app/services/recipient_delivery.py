@@ -12,7 +12,6 @@ import httpx
 import structlog
 from sqlalchemy import or_
 from sqlmodel import col, select
-from standardwebhooks.webhooks import Webhook
 
 from app.db.models import RecipientNotice
 from app.domain import letters
@@ -20,6 +19,7 @@ from app.domain.recipients import RecipientSpec
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services.recipient_notices import audit_notice
+from app.services.webhook_delivery import signed_headers
 from app.services.webhooks import check_url
 
 log = structlog.get_logger(__name__)
@@ -38,8 +38,13 @@ _ACTIONS = {
 async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
     """Send the notices that are due; returns how many attempts were made."""
     claimed = await _claim(rt, limit)
-    for notice_id in claimed:
-        await _attempt(rt, notice_id)
+    if not claimed:
+        return 0
+    async with httpx.AsyncClient(
+        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
+    ) as client:
+        for notice_id in claimed:
+            await _attempt(rt, client, notice_id)
     return len(claimed)
 
 
@@ -68,7 +73,7 @@ async def _claim(rt: Runtime, limit: int) -> list[str]:
     return [r.id for r in rows]
 
 
-async def _attempt(rt: Runtime, notice_id: str) -> None:
+async def _attempt(rt: Runtime, client: httpx.AsyncClient, notice_id: str) -> None:
     async with rt.db.session() as session:
         notice = await session.get(RecipientNotice, notice_id)
         if notice is None or notice.status != "pending" or notice.payload_ciphertext is None:
@@ -76,7 +81,9 @@ async def _attempt(rt: Runtime, notice_id: str) -> None:
         message = rt.cipher.open(notice.payload_ciphertext, purpose=f"recipient:{notice.id}")
         assert isinstance(message, dict)
     spec = rt.recipients.specs.get(notice.recipient)
-    error = await _send(rt, spec, notice.id, message) if spec else "route no longer configured"
+    error = (
+        await _send(rt, client, spec, notice.id, message) if spec else "route no longer configured"
+    )
     async with rt.db.session() as session:
         notice = await session.get(RecipientNotice, notice_id, with_for_update=True)
         if notice is None or notice.status != "pending":
@@ -104,7 +111,11 @@ def _settle(notice: RecipientNotice, error: str | None, now: datetime) -> None:
 
 
 async def _send(
-    rt: Runtime, spec: RecipientSpec, notice_id: str, message: dict[str, Any]
+    rt: Runtime,
+    client: httpx.AsyncClient,
+    spec: RecipientSpec,
+    notice_id: str,
+    message: dict[str, Any],
 ) -> str | None:
     """None when sent; else a short error without personal data."""
     try:
@@ -112,34 +123,28 @@ async def _send(
             await rt.mailer.send(spec.email, recipient_letter(spec.language, message))
             return None
         if spec.notify == "webhook" and spec.url and spec.secret:
-            return await _post(rt, spec, notice_id, message)
+            return await _post(rt, client, spec, notice_id, message)
     except Exception as exc:  # noqa: BLE001 - a failed attempt is recorded and retried
         return type(exc).__name__
     return f"notify {spec.notify} cannot be sent by Innsyn"
 
 
 async def _post(
-    rt: Runtime, spec: RecipientSpec, notice_id: str, message: dict[str, Any]
+    rt: Runtime,
+    client: httpx.AsyncClient,
+    spec: RecipientSpec,
+    notice_id: str,
+    message: dict[str, Any],
 ) -> str | None:
     assert spec.url is not None and spec.secret is not None
-    moment = datetime.now(UTC)
     body = json.dumps(
-        {"type": "recipient.notice", "timestamp": moment.isoformat(), "data": message},
+        {"type": "recipient.notice", "timestamp": datetime.now(UTC).isoformat(), "data": message},
         separators=(",", ":"),
     )
-    signature = Webhook(spec.secret.get_secret_value()).sign(notice_id, moment, body)
-    headers = {
-        "content-type": "application/json",
-        "webhook-id": notice_id,
-        "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": signature,
-        "user-agent": "Innsyn-Notices/1",
-    }
+    secret = spec.secret.get_secret_value()
+    headers = signed_headers(secret, notice_id, body, agent="Innsyn-Notices/1")
     await check_url(spec.url, allow_private=rt.settings.webhooks_allow_private, require_https=False)
-    async with httpx.AsyncClient(
-        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
-    ) as client:
-        response = await client.post(spec.url, content=body, headers=headers)
+    response = await client.post(spec.url, content=body, headers=headers)
     return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
 

@@ -8,7 +8,7 @@ its route and state, so the controller can show each recipient was told, or why 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,14 +24,11 @@ from app.security import SYSTEM, Principal
 from app.services import audit
 from app.services.subjects import SubjectVault
 
+if TYPE_CHECKING:
+    from app.services.planning import TaskOutcome  # planning calls this module
+
 Resolution = Literal["sent", "disproportionate", "retry"]
 _SENDABLE = {"email", "webhook"}
-
-
-class TaskOutcome(Protocol):
-    connector: str
-    status: str
-    result: dict[str, Any] | None
 
 
 async def plan(
@@ -102,10 +99,11 @@ async def audit_notice(
 ) -> None:
     """Audit a notice's change, and touch its request so dashboards polling with
     ``updated_since`` see it."""
-    request = await session.get(DsrRequest, notice.request_id)
-    if request is not None and action != "recipient_notice.planned":
-        request.updated_at = rt.clock.now()
-        session.add(request)
+    if action != "recipient_notice.planned":  # planned with the request's own change
+        request = await session.get(DsrRequest, notice.request_id)
+        if request is not None:
+            request.updated_at = rt.clock.now()
+            session.add(request)
     await audit.append(
         session,
         at=rt.clock.now(),

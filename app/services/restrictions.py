@@ -46,7 +46,8 @@ async def lift(
     if not now - CLOCK_SKEW <= when <= now + MAX_NOTICE:
         raise InvalidInput("effective_at must be from now to 28 days ahead", field="effective_at")
     when = max(when, now)  # "now" as the caller's clock saw it a moment ago
-    email = vault.subject(request).get("email")
+    subject = vault.subject(request)
+    email = subject.get("email")
     if email is None and not informed_otherwise:
         raise InvalidInput(
             "the request has no e-mail: say how the person was told (informed_otherwise)",
@@ -61,7 +62,7 @@ async def lift(
         rt,
         session,
         kind=RequestKind.restriction,
-        subject=vault.subject(request),
+        subject=subject,
         details={"lift": True, "lifts": request.id, "not_before": when.isoformat()},
         language=request.language,
         reason="restriction_lift",

@@ -70,15 +70,7 @@ async def _send(
     rt: Runtime, client: httpx.AsyncClient, delivery: WebhookDelivery, sub: WebhookSubscription
 ) -> Attempt:
     body = json.dumps(delivery.payload, separators=(",", ":"))
-    moment = datetime.now(UTC)  # wall time: receivers check it against their own clocks
-    signature = Webhook(secret_of(rt, sub)).sign(delivery.id, moment, body)
-    headers = {
-        "content-type": "application/json",
-        "webhook-id": delivery.id,
-        "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": signature,
-        "user-agent": "Innsyn-Webhooks/1",
-    }
+    headers = signed_headers(secret_of(rt, sub), delivery.id, body, agent="Innsyn-Webhooks/1")
     started = time.monotonic()
     try:
         await check_url(
@@ -92,6 +84,19 @@ async def _send(
     except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt, never lost
         code, error = None, getattr(exc, "detail", type(exc).__name__)
     return Attempt(code, error, int((time.monotonic() - started) * 1000))
+
+
+def signed_headers(secret: str, message_id: str, body: str, *, agent: str) -> dict[str, str]:
+    """Standard Webhooks headers for ``body``, signed now (wall time: receivers check it
+    against their own clocks)."""
+    moment = datetime.now(UTC)
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, moment, body),
+        "user-agent": agent,
+    }
 
 
 def _next_attempt(now: datetime, attempts: int) -> datetime | None:
