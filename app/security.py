@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,11 +155,16 @@ class StaffTokenVerifier:
 
 @dataclass(frozen=True)
 class VerifiedIdentity:
-    """What a verified ID token proves about the person."""
+    """What a verified ID token proves about the person, and what identifies the token."""
 
+    issuer: str
     subject: str
     national_id: str | None
-    email: str | None
+    email: str | None  # only when the issuer says it verified it (``email_verified``)
+    phone: str | None  # only with ``phone_number_verified``
+    token_id: str  # ``jti``, or a digest of the token when the issuer sets none
+    expires_at: int  # ``exp``: how long the token must be remembered as used
+    nonce: str | None = None
 
 
 class IdTokenVerifier:
@@ -202,11 +208,18 @@ class IdTokenVerifier:
         if nonce is not None and claims.get("nonce") != nonce:
             raise InvalidToken("ID token nonce does not match")
         pid = claims.get(self.national_id_claim)
-        email = claims.get("email") if claims.get("email_verified") else None
+        email = claims.get("email") if claims.get("email_verified") is True else None
+        phone = claims.get("phone_number") if claims.get("phone_number_verified") is True else None
+        jti = claims.get("jti")
         return VerifiedIdentity(
+            issuer=self.issuer,
             subject=str(claims["sub"]),
             national_id=str(pid) if pid is not None else None,
             email=str(email) if email else None,
+            phone=str(phone) if phone else None,
+            token_id=str(jti) if jti else hashlib.sha256(token.encode()).hexdigest(),
+            expires_at=int(claims["exp"]),
+            nonce=str(claims["nonce"]) if claims.get("nonce") is not None else None,
         )
 
 

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         default=None, description="JWKS URL; default: discovered from the issuer."
     )
     oidc_national_id_claim: str = "pid"
+    oidc_require_nonce: bool | None = Field(
+        default=None,
+        description="Refuse an ID token sent without the nonce the form used (default: on in "
+        "production): a token taken from elsewhere cannot be replayed into a form.",
+    )
     rate_limit_per_ip_per_minute: int = Field(
         default=30, description="Public endpoints: calls per client address and minute."
     )
@@ -160,6 +165,12 @@ class Settings(BaseSettings):
             self.signing_key = SecretStr(stored["signing_key"])
         if self.data_key is None:
             self.data_key = SecretStr(stored["data_key"])
+
+    @property
+    def nonce_required(self) -> bool:
+        if self.oidc_require_nonce is not None:
+            return self.oidc_require_nonce
+        return self.env == "production"
 
     @property
     def is_sqlite(self) -> bool:

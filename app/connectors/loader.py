@@ -16,11 +16,11 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.connectors.discovery import Discovery, discover
 from app.connectors.errors import ConnectorConfigError, ConnectorError
@@ -37,6 +37,9 @@ class ConnectorsFileError(ConnectorConfigError):
     instance that cannot be built)."""
 
 
+IdentityKindName = Literal["email", "phone", "national_id", "customer_ids"]
+
+
 class InstanceSpec(BaseModel):
     """One entry of the connectors file."""
 
@@ -48,6 +51,17 @@ class InstanceSpec(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=1024)
     timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     max_attempts: int = Field(default=5, ge=1, le=100)
+    identity: list[IdentityKindName] | Literal["any"] | None = Field(
+        default=None,
+        description="The proof this system needs before it is searched: one of these "
+        "identifiers must be proven (e.g. national_id: only an ID token or staff prove it). "
+        "'any' needs only a verified request; default: what the connector kind asks for.",
+    )
+
+    @field_validator("identity", mode="before")
+    @classmethod
+    def _one_kind(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) and value != "any" else value
 
 
 def read_file(path: Path) -> list[dict[str, Any]]:
@@ -163,6 +177,7 @@ def build_instance(
         raise ConnectorsFileError(f"{label}: config: {describe_validation_error(exc)}") from None
     connector = _construct(found.cls, spec.name, config, label)
     return ConnectorInstance(
+        required_identity=_required_identity(spec, found.cls),
         name=spec.name,
         kind=spec.kind,
         connector=connector,
@@ -170,6 +185,14 @@ def build_instance(
         timeout_seconds=spec.timeout_seconds,
         max_attempts=spec.max_attempts,
     )
+
+
+def _required_identity(spec: InstanceSpec, cls: type[Connector]) -> frozenset[str]:
+    if spec.identity == "any":
+        return frozenset()
+    if spec.identity is not None:
+        return frozenset(spec.identity)
+    return frozenset(getattr(cls, "required_identity", frozenset()))
 
 
 def _construct(cls: type[Connector], name: str, config: BaseModel, label: str) -> Connector:

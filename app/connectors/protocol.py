@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_VERSION = 1
 SUPPORTED_API_VERSIONS = frozenset({1})
@@ -53,17 +53,70 @@ class DataCategory(BaseModel):
     consent_based: bool = Field(default=False, description="Processed on consent (Art. 7(3)).")
 
 
-class SubjectRef(BaseModel):
-    """The person, as the identifiers a connector can look them up by."""
+class Identifiers(BaseModel):
+    """Identifiers of one person, by kind."""
 
     model_config = ConfigDict(frozen=True)
 
-    request_id: str
     emails: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list)
     national_id: str | None = None
     customer_ids: dict[str, str] = Field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.phones or self.national_id or self.customer_ids)
+
+
+_PROVEN_FIELDS = frozenset({"emails", "phones", "national_id", "customer_ids"})
+
+
+class SubjectRef(BaseModel):
+    """The person, as the identifiers a connector may look them up by.
+
+    ``proven`` holds the identifiers the person proved (an e-mail by a code sent there, a
+    national id by an ID token, what staff checked): only these may find data. ``claimed``
+    holds what the form named but nobody proved: use it only to narrow a match that a proven
+    identifier already made (pick the right customer among rows found by the proven e-mail),
+    never to find more. ``emails``, ``phones``, ``national_id`` and ``customer_ids`` are the
+    proven ones, so a connector that reads only those can never search by a claim. ``name``
+    is never proof of anything: narrowing only.
+
+    ``SubjectRef(emails=[...])`` (the version 1 shape) builds a subject whose given
+    identifiers are all proven, as in tests and tools that act on a known person.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    proven: Identifiers = Field(default_factory=Identifiers)
+    claimed: Identifiers = Field(default_factory=Identifiers)
     name: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_1_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and _PROVEN_FIELDS & data.keys():
+            if "proven" in data:
+                raise ValueError("give either proven=Identifiers(...) or the identifiers, not both")
+            data = dict(data)
+            data["proven"] = {k: data.pop(k) for k in list(data) if k in _PROVEN_FIELDS}
+        return data
+
+    @property
+    def emails(self) -> list[str]:
+        return self.proven.emails
+
+    @property
+    def phones(self) -> list[str]:
+        return self.proven.phones
+
+    @property
+    def national_id(self) -> str | None:
+        return self.proven.national_id
+
+    @property
+    def customer_ids(self) -> dict[str, str]:
+        return self.proven.customer_ids
 
 
 class Record(BaseModel):

@@ -23,6 +23,8 @@ class ConnectorInstance:
     concurrency: int = 8
     timeout_seconds: float = 30.0
     max_attempts: int = 5
+    # One of these identifiers must be proven before the system is searched (step-up).
+    required_identity: frozenset[str] = frozenset()
 
     @property
     def capabilities(self) -> frozenset[Capability]:

@@ -52,6 +52,28 @@ def acknowledgement(language: str, request_id: str, due: date) -> Letter:
     )
 
 
+def stronger_identity(language: str, request_id: str, systems: list[str]) -> Letter:
+    """Some systems need a stronger proof than the person gave: say which, and how to give it."""
+    names = ", ".join(systems)
+    if language == "en":
+        return Letter(
+            "Confirm your identity to include all our systems",
+            f"Reference {request_id}. We are handling your request. Some of our systems "
+            f"({names}) may only be searched when you have confirmed your national identity "
+            "number. Log in with the identity provider on our privacy page, where you made the "
+            "request, to include them; you can also contact us and we will check your identity "
+            "another way. Until then, we handle your request in our other systems.",
+        )
+    return Letter(
+        "Bekreft identiteten din for å få med alle systemene våre",
+        f"Referanse {request_id}. Vi behandler forespørselen din. I noen av systemene våre "
+        f"({names}) kan vi bare søke når du har bekreftet fødselsnummeret ditt. Logg inn med "
+        "ID-porten på personvernsiden vår, der du sendte forespørselen, for å få dem med. Du "
+        "kan også kontakte oss, så bekrefter vi identiteten din på en annen måte. Inntil da "
+        "behandler vi forespørselen i de andre systemene våre.",
+    )
+
+
 def extension(language: str, request_id: str, months: int, reason: str, due: date) -> Letter:
     """Art. 12(3): the person is told of an extension, with reasons, within the first month."""
     if language == "en":
@@ -95,7 +117,12 @@ class KeptData:
 
 
 def completion(
-    language: str, request_id: str, kind: str, kept: list[KeptData], download: str | None
+    language: str,
+    request_id: str,
+    kind: str,
+    kept: list[KeptData],
+    download: str | None,
+    not_searched: list[str] | None = None,
 ) -> Letter:
     """The answer: done, what was kept and why (Art. 15(1)(d), 12(4), D9), and remedies."""
     en = language == "en"
@@ -111,6 +138,17 @@ def completion(
             if en
             else f"Du kan laste ned opplysningene dine på {download}?token=<statuskoden du fikk "
             "da du sendte forespørselen>."
+        )
+    if not_searched:
+        names = ", ".join(not_searched)
+        lines.append(
+            f"We have not searched or changed {names}: these systems may only be searched "
+            "when you have confirmed your national identity number. Make a new request and "
+            "log in with the identity provider if you want them included."
+            if en
+            else f"Vi har ikke søkt i eller endret {names}: der kan vi bare søke når du har "
+            "bekreftet fødselsnummeret ditt. Send en ny forespørsel og logg inn med ID-porten "
+            "hvis du vil ha dem med."
         )
     if kept:
         lines.append(

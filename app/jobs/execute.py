@@ -19,6 +19,7 @@ from app.connectors.protocol import (
     ErasureResult,
     HoldFinder,
     HoldFinding,
+    Identifiers,
     ManualWork,
     Rectifier,
     Restrictor,
@@ -26,6 +27,8 @@ from app.connectors.protocol import (
 )
 from app.connectors.registry import ConnectorInstance
 from app.db.models.tasks import TaskAction
+from app.domain import identity
+from app.domain.identity import IdentifierKind
 from app.jobs.policy import Failure, classify
 
 _T = TypeVar("_T")
@@ -55,17 +58,26 @@ class UnexpectedResult(Exception):
     """The connector returned something its protocol does not allow."""
 
 
-def subject_ref(request_id: str, subject: Mapping[str, Any]) -> SubjectRef:
-    """The identifiers a connector looks the person up by, from the decrypted subject."""
-    emails = [subject["email"]] if subject.get("email") else []
-    phones = [subject["phone"]] if subject.get("phone") else []
+def subject_ref(
+    request_id: str, subject: Mapping[str, Any], proven: frozenset[IdentifierKind]
+) -> SubjectRef:
+    """What a connector may look the person up by: the proven identifiers to search with,
+    the claimed ones to narrow with (``app.domain.identity``)."""
+    proven_part, claimed_part = identity.split(subject, proven)
     return SubjectRef(
         request_id=request_id,
-        emails=emails,
-        phones=phones,
-        national_id=subject.get("national_id"),
-        customer_ids=dict(subject.get("customer_ids") or {}),
+        proven=_identifiers(proven_part),
+        claimed=_identifiers(claimed_part),
         name=subject.get("name"),
+    )
+
+
+def _identifiers(values: Mapping[str, Any]) -> Identifiers:
+    return Identifiers(
+        emails=[values["email"]] if values.get("email") else [],
+        phones=[values["phone"]] if values.get("phone") else [],
+        national_id=values.get("national_id"),
+        customer_ids=dict(values.get("customer_ids") or {}),
     )
 
 

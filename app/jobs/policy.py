@@ -19,6 +19,8 @@ from app.domain.requests import RequestStatus
 
 OPEN = frozenset({TaskStatus.pending, TaskStatus.running})
 NEEDS_STAFF = frozenset({TaskStatus.manual, TaskStatus.failed})
+# Waits for the person to prove more (or staff to attest it): someone must act.
+NEEDS_PERSON = frozenset({TaskStatus.needs_stronger_identity})
 DONE = frozenset({TaskStatus.succeeded, TaskStatus.cancelled})
 MAX_ERROR_LENGTH = 500
 
@@ -87,6 +89,6 @@ def request_status_for(statuses: Iterable[TaskStatus]) -> RequestStatus:
     present = set(statuses)
     if present & OPEN:
         return RequestStatus.in_progress
-    if present & NEEDS_STAFF:
+    if present & (NEEDS_STAFF | NEEDS_PERSON):
         return RequestStatus.awaiting_manual
     return RequestStatus.completed

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import SubjectRef
 from app.db.models import DsrRequest
+from app.domain.identity import Identity
 from app.jobs.execute import subject_ref
 from app.runtime import Runtime
 from app.services.requests import get
@@ -68,4 +69,5 @@ class SubjectCache:
 
     def _open(self, request: DsrRequest) -> Loaded:
         vault = SubjectVault(self.rt.cipher)
-        return subject_ref(request.id, vault.subject(request)), vault.details(request)
+        proven = Identity.from_json(request.identity).proven
+        return subject_ref(request.id, vault.subject(request), proven), vault.details(request)

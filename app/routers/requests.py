@@ -34,7 +34,14 @@ from app.schemas.requests import (
     SubjectStatus,
     WithdrawIn,
 )
-from app.services import objections, reports, request_views, requests, restrictions
+from app.services import (
+    objections,
+    reports,
+    request_views,
+    requests,
+    restrictions,
+    step_up,
+)
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
 
@@ -125,8 +132,10 @@ async def get_request(
 async def verify_request(
     request_id: str, body: CodeIn, rt: RuntimeDep, session: SessionDep, caller: CallerDep
 ) -> RequestSummary:
-    """Submit the e-mail one-time code (form), or attest identity as an operator."""
-    request = await requests.verify(rt, session, request_id, principal=caller, body=body)
+    """Verify the request (e-mail code or ID token from the form; attestation by an
+    operator), or prove more once it is verified: an ID token, or staff confirming
+    identifiers the person only claimed. Systems that waited for the proof then run."""
+    request = await step_up.verify(rt, session, request_id, principal=caller, body=body)
     return request_views.summary(request, rt.clock.now())
 
 

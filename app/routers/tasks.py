@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.deps import Operator, RuntimeDep, SessionDep
 from app.routers.responses import AUTH, problems
-from app.schemas.tasks import TaskCompleteIn, TaskView
+from app.schemas.tasks import TaskCompleteIn, TaskSkipIn, TaskView
 from app.services import tasks
 
 router = APIRouter(prefix="/v1/requests/{request_id}/tasks", tags=["tasks"])
@@ -38,4 +38,25 @@ async def retry_task(
 ) -> TaskView:
     """Run a failed connector task again, with a fresh budget of attempts."""
     task = await tasks.retry(rt, session, request_id, task_id, principal=staff)
+    return TaskView.model_validate(tasks.task_view(task))
+
+
+@router.post(
+    "/{task_id}/skip",
+    summary="Go on without a system that needs a stronger proof",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def skip_task(
+    request_id: str,
+    task_id: str,
+    body: TaskSkipIn,
+    rt: RuntimeDep,
+    session: SessionDep,
+    staff: Operator,
+) -> TaskView:
+    """The person did not prove the identity this system needs: it is not searched (nor
+    changed), the outcome and the letter say so, and the request can complete."""
+    task = await tasks.skip_unproven(
+        rt, session, request_id, task_id, principal=staff, note=body.note
+    )
     return TaskView.model_validate(tasks.task_view(task))

@@ -42,11 +42,23 @@ class Subject(BaseModel):
         return self
 
 
+CheckedIdentifier = Literal["email", "phone", "national_id", "customer_ids"]
+
+
 class VerificationIn(BaseModel):
+    """A staff attestation: what the operator checked, and how (the note)."""
+
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["staff"]
     note: str = Field(min_length=1, max_length=2000)
+    checked: list[CheckedIdentifier] | None = Field(
+        default=None,
+        min_length=1,
+        description="The identifiers the operator actually checked: only these are proven. "
+        "Without it, the operator vouches for every identifier in the subject (recorded as a "
+        "blanket attestation).",
+    )
 
 
 class RequestCreate(BaseModel):
@@ -117,6 +129,7 @@ class RequestSummary(BaseModel):
 
 class RequestView(RequestSummary):
     subject: dict[str, Any]
+    identity: IdentityView
     details: dict[str, Any]
     extension: ExtensionView | None
     refusal: dict[str, Any] | None
@@ -157,13 +170,36 @@ class WithdrawIn(BaseModel):
 
 
 class CodeIn(BaseModel):
-    """Either the e-mail code (form) or a staff attestation (operator)."""
+    """The e-mail code (form), an ID token (form), or a staff attestation (operator)."""
 
     model_config = ConfigDict(extra="forbid")
 
     code: str | None = Field(default=None, min_length=4, max_length=12)
     method: Literal["staff"] | None = None
     note: str | None = Field(default=None, max_length=2000)
+    checked: list[CheckedIdentifier] | None = Field(
+        default=None,
+        min_length=1,
+        description="Staff: the identifiers checked (only these become proven); without it, "
+        "every identifier in the subject (a blanket attestation).",
+    )
+    id_token: str | None = Field(
+        default=None,
+        max_length=16_000,
+        description="An ID token from the identity provider: verifies the request, or proves "
+        "more (step-up) for systems that need a stronger proof.",
+    )
+    id_token_nonce: str | None = Field(default=None, max_length=200)
+
+
+class IdentityNeeded(BaseModel):
+    """Systems that wait until the person proves more, and how to do it."""
+
+    systems: list[str]
+    how: str = Field(description="In the request's language: what the person can do.")
+    verification_url: str = Field(
+        description="Where the form posts the ID token: POST with {id_token, id_token_nonce}."
+    )
 
 
 class SubjectStatus(BaseModel):
@@ -174,6 +210,32 @@ class SubjectStatus(BaseModel):
     extended_due_at: datetime | None
     completed_at: datetime | None
     download_url: str | None
+    identity_needed: IdentityNeeded | None = None
+
+
+class ProofView(BaseModel):
+    method: str = Field(description="email_code, oidc, staff or inherited")
+    kinds: list[str] = Field(description="The identifiers this proof proved")
+    at: datetime
+    blanket: bool = Field(
+        default=False, description="Staff vouched for every identifier without naming them"
+    )
+    issuer: str | None = None
+    subject_hash: str | None = Field(
+        default=None, description="Keyed hash of the ID token's sub: who logged in"
+    )
+
+
+class IdentityView(BaseModel):
+    """Which of the subject's identifiers are proven (and how) and which are only claimed:
+    only proven ones reach the systems."""
+
+    proven: list[str]
+    claimed: list[str]
+    proofs: list[ProofView]
+    waiting_systems: list[str] = Field(
+        default_factory=list, description="Systems that wait for a stronger proof"
+    )
 
 
 class ObjectionDecisionIn(BaseModel):

@@ -8,6 +8,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class TaskSkipIn(BaseModel):
+    """Go on without a system that waits for a stronger proof the person has not given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(
+        min_length=3,
+        max_length=5000,
+        description="Why (e.g. the person was asked and did not log in); sealed, for staff.",
+    )
+
+
 class TaskCompleteIn(BaseModel):
     """Closing a task by hand: every checklist item answered (done or not), and for a failed
     task a note on what was done instead."""

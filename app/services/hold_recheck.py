@@ -31,6 +31,7 @@ from app.connectors.registry import ConnectorInstance
 from app.db.models import LegalHold
 from app.db.models.tasks import TaskAction
 from app.domain.errors import Conflict, InvalidTransition, NotFound
+from app.domain.identity import present_kinds
 from app.jobs.execute import Failed, Succeeded, attempt, subject_ref
 from app.jobs.policy import Failure
 from app.runtime import Runtime
@@ -161,13 +162,19 @@ def _claim(
         reference=hold.reference,
         categories=tuple(hold.categories),
         instance=instance,
-        subject=subject_ref(hold.request_id or hold.id, holds.subject_of(rt, hold)),
+        subject=_subject(rt, hold),
         claimed_at=rt.clock.now(),
         previous=hold.last_checked_at,
     )
     hold.last_checked_at = claim.claimed_at
     session.add(hold)
     return claim
+
+
+def _subject(rt: Runtime, hold: LegalHold) -> SubjectRef:
+    """A hold keeps only identifiers that were proven (or that staff vouched for)."""
+    subject = holds.subject_of(rt, hold)
+    return subject_ref(hold.request_id or hold.id, subject, present_kinds(subject))
 
 
 async def _ask_all(claims: Sequence[Claim]) -> list[Answer]:

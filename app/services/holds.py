@@ -24,6 +24,7 @@ from app.db.models.tasks import TaskAction
 from app.domain import deadlines
 from app.domain.erasure_plan import Hold
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
+from app.domain.identity import IdentifierKind, Identity, present_kinds
 from app.domain.requests import RequestKind
 from app.ids import new_id
 from app.runtime import Runtime
@@ -120,7 +121,7 @@ async def place(
         request = await session.get(DsrRequest, body.request_id)
         if request is None:
             raise NotFound(f"no request with id {body.request_id}")
-        subject = SubjectVault(rt.cipher).subject(request)
+        subject = SubjectVault(rt.cipher).proven_subject(request)
     if body.subject is not None:
         subject |= body.subject.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     until = body.until or (basis.until(body.event_date) if body.event_date else None)
@@ -155,7 +156,7 @@ async def record_findings(
     findings: Iterable[HoldFinding],
 ) -> list[LegalHold]:
     """Holds a connector found (an unpaid invoice…), stored once per basis and reference."""
-    subject = SubjectVault(rt.cipher).subject(request)
+    subject = SubjectVault(rt.cipher).proven_subject(request)
     email_hash, national_id_hash = _identity_hashes(rt, subject)
     existing = await active_rows(session, email_hash, national_id_hash, request.id)
     known = {(h.connector, h.basis_code, h.reference, tuple(h.categories)) for h in existing}
@@ -197,9 +198,20 @@ async def active_rows(
     return list(rows)
 
 
+def proven_hashes(request: DsrRequest) -> tuple[str | None, str | None]:
+    """The request's lookup hashes of identifiers the person proved: a claimed national id
+    must not pull another person's holds (and what they reveal) into this request."""
+    proven = Identity.from_json(request.identity).proven
+    return (
+        request.email_hash if IdentifierKind.email in proven else None,
+        request.national_id_hash if IdentifierKind.national_id in proven else None,
+    )
+
+
 async def holds_for(session: AsyncSession, request: DsrRequest, connector: str) -> list[Hold]:
     """Active holds on this person in this connector, as the erasure plan takes them."""
-    rows = await active_rows(session, request.email_hash, request.national_id_hash, request.id)
+    email_hash, national_id_hash = proven_hashes(request)
+    rows = await active_rows(session, email_hash, national_id_hash, request.id)
     return [
         Hold(
             basis_code=r.basis_code,
@@ -225,12 +237,14 @@ def view(rt: Runtime, hold: LegalHold) -> HoldView:
 
 
 async def for_request(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[HoldView]:
-    """Every hold on the request's person (active or ended), newest first."""
+    """Every hold on the request's person (active or ended), newest first: found by the
+    identifiers the person proved, so a claimed one never shows another person's holds."""
+    email_hash, national_id_hash = proven_hashes(request)
     matches = [col(LegalHold.request_id) == request.id]
-    if request.email_hash:
-        matches.append(col(LegalHold.email_hash) == request.email_hash)
-    if request.national_id_hash:
-        matches.append(col(LegalHold.national_id_hash) == request.national_id_hash)
+    if email_hash:
+        matches.append(col(LegalHold.email_hash) == email_hash)
+    if national_id_hash:
+        matches.append(col(LegalHold.national_id_hash) == national_id_hash)
     rows = await session.exec(
         select(LegalHold).where(or_(*matches)).order_by(col(LegalHold.id).desc())
     )
@@ -331,6 +345,7 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
         session,
         kind=RequestKind.erasure,
         subject=subject,
+        proven=present_kinds(subject),  # only proven identifiers are kept with a hold
         details={
             "follow_up": {"hold_id": hold.id, "connector": hold.connector, "categories": categories}
         },

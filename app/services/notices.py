@@ -8,7 +8,8 @@ from app.db.models import DsrRequest
 from app.domain import letters
 from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
-from app.services import holds
+from app.security import SYSTEM
+from app.services import audit, holds
 from app.services.subjects import SubjectVault
 
 # Requests the service files itself whose outcome the person still needs to hear: the
@@ -38,6 +39,37 @@ async def kept_data(
     return kept
 
 
+def _not_searched(request: DsrRequest) -> list[str]:
+    """Systems left out because the person did not prove the identity they need."""
+    connectors = (request.outcome or {}).get("connectors", {})
+    return sorted(
+        name
+        for name, entry in connectors.items()
+        if any("not_searched" in action for action in entry.get("actions", {}).values())
+    )
+
+
+async def identity_needed(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, systems: list[str]
+) -> None:
+    """Tell the person which systems wait for a stronger proof, and how to give it."""
+    if not systems:
+        return
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=SYSTEM.actor,
+        action="request.identity_needed",
+        request_id=request.id,
+        detail={"systems": systems},
+    )
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if email:
+        await rt.mailer.send(
+            email, letters.stronger_identity(request.language, request.id, systems)
+        )
+
+
 async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
     """Send the completion letter to the e-mail on the request (if any)."""
     if request.channel == Channel.system.value and request.verification_method not in _TOLD:
@@ -49,5 +81,7 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
     if request.kind in _ANSWERED_WITH_A_REPORT:
         download = f"{rt.settings.public_base_url}/v1/requests/{request.id}/report"
     kept = [] if request.kind in _ANSWERED_WITH_A_REPORT else await kept_data(rt, session, request)
-    letter = letters.completion(request.language, request.id, request.kind, kept, download)
+    letter = letters.completion(
+        request.language, request.id, request.kind, kept, download, _not_searched(request)
+    )
     await rt.mailer.send(email, letter)

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.models import DsrRequest
 from app.domain import letters, objections
 from app.domain.errors import InvalidInput, InvalidTransition
+from app.domain.identity import Identity
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
@@ -62,6 +63,7 @@ async def decide(
             session,
             kind=RequestKind.erasure,  # Art. 17(1)(c), holds permitting
             subject=subject,
+            proven=Identity.from_json(request.identity).proven,
             details={
                 "objection_upheld": {"request_id": request.id, "categories": list(categories)},
                 "purposes": purposes,

@@ -23,18 +23,20 @@ from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
 from app.domain import erasure_plan, objections
 from app.domain.erasure_plan import ERASING_KINDS, CategoryFacts
+from app.domain.identity import IdentifierKind, Identity
 from app.domain.requests import Action, RequestKind, RequestStatus
 from app.ids import new_id
 from app.jobs.policy import DONE, request_status_for
 from app.jobs.queue import notify
 from app.runtime import Runtime
 from app.security import SYSTEM
+from app.services import audit, notices, recipient_notices, requests, webhooks
 from app.services import holds as hold_service
-from app.services import notices, recipient_notices, requests, webhooks
 from app.services.subjects import SubjectVault
 
 HOLDS_PHASE = 1
 ERASE_PHASE = 2
+WAITING = TaskStatus.needs_stronger_identity.value
 _WAKE_FLAG = "innsyn.wake_workers"
 NO_CONNECTORS = "no configured connector handles this kind of request"
 NewTask = dict[str, Any]
@@ -43,8 +45,59 @@ NewTask = dict[str, Any]
 async def on_verified(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
     """Start the request and plan its first tasks, in the verifying transaction."""
     await requests.transition(rt, session, request, Action.start, SYSTEM)
-    await add_tasks(rt, session, await first_tasks(rt, session, request))
+    tasks = await first_tasks(rt, session, request)
+    await add_tasks(rt, session, tasks)
+    await notices.identity_needed(rt, session, request, step_up_systems(rt, request, tasks))
     await advance(rt, session, request)
+
+
+def step_up_systems(rt: Runtime, request: DsrRequest, first: Sequence[NewTask]) -> list[str]:
+    """The systems this request reaches that wait for a stronger proof of identity: those
+    with a waiting first task, and (erasing kinds) those its erase phase will reach."""
+    names = {t["connector"] for t in first if t["status"] == WAITING}
+    kind = RequestKind(request.kind)
+    if kind in ERASING_KINDS:
+        proven = Identity.from_json(request.identity)
+        details = SubjectVault(rt.cipher).details(request)
+        for instance in _able(_in_scope(rt.connectors.active(), details), Capability.erase):
+            if not _identity_enough(proven, instance) and _erasure_scope(kind, instance, details):
+                names.add(instance.name)
+    return sorted(names)
+
+
+def _identity_enough(proven: Identity, instance: ConnectorInstance) -> bool:
+    return proven.satisfies(IdentifierKind(k) for k in instance.required_identity)
+
+
+async def release_waiting(rt: Runtime, session: AsyncSession, request: DsrRequest) -> int:
+    """The person proved more: tasks that waited for it run now. Erase tasks are planned
+    again first (their system's holds check has to run before anything is erased)."""
+    proven = Identity.from_json(request.identity)
+    rows = await session.exec(
+        select(Task).where(Task.request_id == request.id, Task.status == WAITING).with_for_update()
+    )
+    now = rt.clock.now()
+    released = []
+    for task in rows:
+        instance = rt.connectors.get(task.connector)
+        if instance is None or task.phase == ERASE_PHASE or not _identity_enough(proven, instance):
+            continue
+        task.status = TaskStatus.pending.value
+        task.next_attempt_at = task.updated_at = now
+        session.add(task)
+        released.append({"task_id": task.id, "connector": task.connector, "action": task.action})
+    if released:
+        await audit.append(
+            session,
+            at=now,
+            actor=SYSTEM.actor,
+            action="task.identity_released",
+            request_id=request.id,
+            detail={"tasks": released},
+        )
+        await wake_workers(rt, session)
+    await advance(rt, session, request)
+    return len(released)
 
 
 async def first_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[NewTask]:
@@ -126,13 +179,17 @@ def _collect(
     return new_task(rt, request, instance, TaskAction.collect, params=params)
 
 
-async def erase_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[NewTask]:
+async def erase_tasks(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, *, only: set[str] | None = None
+) -> list[NewTask]:
     """Phase 2 of an erasing request: per connector, erase what is in scope and not held by
     an active hold (found by a connector in phase 1, or placed by staff)."""
     kind = RequestKind(request.kind)
     details = SubjectVault(rt.cipher).details(request)
     tasks = []
     for instance in _able(_in_scope(rt.connectors.active(), details), Capability.erase):
+        if only is not None and instance.name not in only:
+            continue
         scope = _erasure_scope(kind, instance, details)
         if not scope:
             continue
@@ -147,7 +204,7 @@ async def erase_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -
             phase=ERASE_PHASE,
             params={"categories": list(plan.erase), "held": held},
         )
-        if plan.nothing_to_erase:  # nothing to ask the system: record the holds at once
+        if plan.nothing_to_erase and task["status"] != WAITING:  # record the holds at once
             task["status"] = TaskStatus.succeeded.value
             task["finished_at"] = task["created_at"]
             task["result"] = {"categories": held, "skipped": "every category in scope is held"}
@@ -166,13 +223,14 @@ def new_task(
 ) -> NewTask:
     """A task row to insert (a plain mapping: a request's fifty go in one executemany)."""
     now = rt.clock.now()
+    proven = Identity.from_json(request.identity)
     return {
         "id": new_id("tsk"),
         "request_id": request.id,
         "connector": instance.name,
         "action": action.value,
         "phase": phase,
-        "status": TaskStatus.pending.value,
+        "status": TaskStatus.pending.value if _identity_enough(proven, instance) else WAITING,
         "attempts": 0,
         "max_attempts": max(1, instance.max_attempts),
         "params": params or {},
@@ -228,6 +286,9 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
     counts = await _counts(session, request.id)
     if _erase_phase_due(request, counts):
         await add_tasks(rt, session, await erase_tasks(rt, session, request))
+        counts = await _counts(session, request.id)
+    elif _waiting_erasures_due(request, counts):
+        await _replan_waiting_erasures(rt, session, request)
         counts = await _counts(session, request.id)
     target = request_status_for(TaskStatus(status) for _phase, status in counts)
     objection = request.kind == RequestKind.objection.value
@@ -306,7 +367,50 @@ def _erase_phase_due(request: DsrRequest, counts: dict[tuple[int, str], int]) ->
     phases = {phase for phase, _status in counts}
     if HOLDS_PHASE not in phases or ERASE_PHASE in phases:
         return False
+    # A system waiting for a stronger proof does not hold up the others: its erase task is
+    # planned waiting too, and planned again once its own holds check has run.
+    settled = DONE | {TaskStatus.needs_stronger_identity}
+    return all(TaskStatus(st) in settled for ph, st in counts if ph == HOLDS_PHASE)
+
+
+def _waiting_erasures_due(request: DsrRequest, counts: dict[tuple[int, str], int]) -> bool:
+    """Erase tasks wait for a proof, and no holds check is left to run: plan them again."""
+    if RequestKind(request.kind) not in ERASING_KINDS or (ERASE_PHASE, WAITING) not in counts:
+        return False
     return all(TaskStatus(st) in DONE for ph, st in counts if ph == HOLDS_PHASE)
+
+
+async def _replan_waiting_erasures(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+    """Erase tasks that waited for the proof the person has now given: planned with the holds
+    known now (their system's holds check ran after the proof), then run."""
+    proven = Identity.from_json(request.identity)
+    rows = await session.exec(
+        select(Task)
+        .where(Task.request_id == request.id, Task.status == WAITING, Task.phase == ERASE_PHASE)
+        .with_for_update()
+    )
+    waiting = {
+        t.connector: t
+        for t in rows
+        if (i := rt.connectors.get(t.connector)) is not None and _identity_enough(proven, i)
+    }
+    if not waiting:
+        return
+    fresh = {t["connector"]: t for t in await erase_tasks(rt, session, request, only=set(waiting))}
+    for name, task in waiting.items():
+        planned = fresh.get(name)
+        if planned is None:  # nothing in scope any more
+            task.status = TaskStatus.cancelled.value
+            task.finished_at = rt.clock.now()
+        else:
+            task.params = planned["params"]
+            task.status = planned["status"]
+            task.result = planned["result"]
+            task.finished_at = planned["finished_at"]
+            task.next_attempt_at = planned["next_attempt_at"]
+        task.updated_at = rt.clock.now()
+        session.add(task)
+    await wake_workers(rt, session)
 
 
 def request_event(request: DsrRequest) -> dict[str, Any]:

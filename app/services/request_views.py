@@ -11,14 +11,19 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.models import AuditEvent, DsrRequest
+from app.db.models import AuditEvent, DsrRequest, Task
+from app.db.models.tasks import TaskStatus
 from app.domain import deadlines
 from app.domain.errors import InvalidInput, InvalidTransition, NotPermitted, Unauthenticated
 from app.domain.identifiers import InvalidIdentifier, normalise_national_id
+from app.domain.identity import Identity, present_kinds
 from app.domain.requests import TERMINAL, RequestKind, RequestStatus, allowed_actions
 from app.runtime import Runtime
 from app.schemas.requests import (
     ExtensionView,
+    IdentityNeeded,
+    IdentityView,
+    ProofView,
     RequestSummary,
     RequestView,
     SubjectStatus,
@@ -85,9 +90,11 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
             reason=notes.get("extension_reason"),
             extended_at=request.extended_at,
         )
+    subject = vault.subject(request)
     return RequestView(
         **summary(request, rt.clock.now()).model_dump(),
-        subject=vault.subject(request),
+        subject=subject,
+        identity=await identity_view(session, request, subject),
         details=vault.details(request),
         extension=extension,
         refusal=refusal,
@@ -95,6 +102,29 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
         outcome=request.outcome,
         allowed_actions=[a.value for a in allowed_actions(RequestStatus(request.status))],
         **sections,
+    )
+
+
+async def waiting_systems(session: AsyncSession, request: DsrRequest) -> list[str]:
+    """Systems whose tasks wait for a stronger proof of identity."""
+    rows = await session.exec(
+        select(Task.connector)
+        .where(Task.request_id == request.id, Task.status == TaskStatus.needs_stronger_identity)
+        .distinct()
+    )
+    return sorted(rows)
+
+
+async def identity_view(
+    session: AsyncSession, request: DsrRequest, subject: dict[str, Any]
+) -> IdentityView:
+    """Proven and claimed identifiers, for the staff's identity review."""
+    known = Identity.from_json(request.identity)
+    return IdentityView(
+        proven=sorted(k.value for k in known.proven & present_kinds(subject)),
+        claimed=sorted(k.value for k in known.claimed(subject)),
+        proofs=[ProofView.model_validate(p.as_json()) for p in known.proofs],
+        waiting_systems=await waiting_systems(session, request),
     )
 
 
@@ -200,6 +230,7 @@ async def subject_status(
         RequestKind.portability.value,
     ):
         download = f"/v1/requests/{request.id}/report?format=json&token={token}"
+    waiting = await waiting_systems(session, request) if request.status not in _CLOSED else []
     return SubjectStatus(
         id=request.id,
         kind=view.kind,
@@ -208,6 +239,25 @@ async def subject_status(
         extended_due_at=view.extended_due_at,
         completed_at=request.completed_at,
         download_url=download,
+        identity_needed=_identity_needed(request, waiting) if waiting else None,
+    )
+
+
+_CLOSED = {s.value for s in TERMINAL}
+_HOW = {
+    "nb": "Noen systemer kan vi bare søke i når du har bekreftet fødselsnummeret ditt. Logg inn "
+    "med ID-porten på personvernsiden der du sendte forespørselen, eller kontakt oss.",
+    "en": "Some systems may only be searched once you have confirmed your national identity "
+    "number. Log in with the identity provider on the privacy page where you made the "
+    "request, or contact us.",
+}
+
+
+def _identity_needed(request: DsrRequest, systems: list[str]) -> IdentityNeeded:
+    return IdentityNeeded(
+        systems=systems,
+        how=_HOW.get(request.language, _HOW["nb"]),
+        verification_url=f"/v1/requests/{request.id}/verification",
     )
 
 

@@ -7,7 +7,7 @@ change and its audit event land together or not at all.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from argon2.exceptions import VerifyMismatchError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, VerificationChallenge
-from app.domain import deadlines, letters, objections
+from app.domain import deadlines, identity, letters, objections
 from app.domain.errors import (
     InvalidInput,
     InvalidTransition,
@@ -27,7 +27,7 @@ from app.domain.errors import (
     Unauthenticated,
     VerificationFailed,
 )
-from app.domain.identifiers import InvalidIdentifier, normalise_national_id
+from app.domain.identity import IdentifierKind, Identity, Proof, ProofMethod
 from app.domain.requests import (
     TERMINAL,
     Action,
@@ -40,9 +40,9 @@ from app.domain.requests import (
 )
 from app.ids import new_id
 from app.runtime import Runtime
-from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate
-from app.security import SYSTEM, InvalidToken, Principal, VerifiedIdentity
-from app.services import audit, suppression, webhooks
+from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate, VerificationIn
+from app.security import SYSTEM, Principal
+from app.services import audit, id_tokens, suppression, webhooks
 from app.services.subjects import SubjectVault
 
 log = structlog.get_logger(__name__)
@@ -122,16 +122,36 @@ def _check_creator(principal: Principal, body: RequestCreate) -> None:
 async def create(
     rt: Runtime, session: AsyncSession, *, principal: Principal, body: RequestCreate
 ) -> Created:
-    """File a request: the one-month clock starts at ``received_at`` (D2, D3)."""
+    """File a request: the one-month clock starts at ``received_at`` (D2, D3).
+
+    What verifies it decides what it may reach: an ID token bound to the subject, a staff
+    attestation of the identifiers checked, or else the e-mail code (``app.domain.identity``).
+    """
     _check_creator(principal, body)
     now = rt.clock.now()
     received_at = body.received_at or now
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future", field="received_at")
-    identity = await _verify_id_token(rt, session, body, principal)
     subject = body.subject.model_dump(mode="json", exclude_none=True)
-    if identity is not None and identity.national_id:
-        subject["national_id"] = identity.national_id
+    checked_token = None
+    if body.id_token is not None:
+        checked_token = await id_tokens.check(
+            rt,
+            session,
+            raw_token=body.id_token,
+            nonce=body.id_token_nonce,
+            subject=subject,
+            principal=principal,
+        )
+        if not checked_token.binding.bound and not subject.get("email"):
+            await _audit_and_commit(rt, session, principal, "verification.id_token_unbound")
+            raise VerificationFailed(
+                "the ID token proves none of the identifiers the request names, and there is "
+                "no e-mail address to send a code to"
+            )
+        if checked_token.binding.bound:
+            subject |= {kind.value: value for kind, value in checked_token.binding.adds.items()}
+    attested = _staff_proof(subject, body.verification, now) if body.verification else None
     request, token = await _file(
         rt,
         session,
@@ -143,14 +163,40 @@ async def create(
         subject=subject,
         details=body.details,
     )
-    if identity is not None:
-        await _mark_verified(rt, session, request, principal, method="oidc")
-    elif body.verification is not None:
+    if checked_token is not None and checked_token.binding.bound:
+        await id_tokens.remember(rt, session, checked_token.token, request.id)
+        await _mark_verified(
+            rt,
+            session,
+            request,
+            principal,
+            proof=checked_token.proof(now),
+            detail=checked_token.audit_detail(),
+        )
+    elif body.verification is not None and attested is not None:
         SubjectVault(rt.cipher).add_note(request, "verification_note", body.verification.note)
-        await _mark_verified(rt, session, request, principal, method="staff")
-    elif body.subject.email:
-        await _send_code(rt, session, request, body.subject.email, first=True)
+        await _mark_verified(rt, session, request, principal, proof=attested)
+    elif subject.get("email"):
+        if checked_token is not None:  # a token that proves nothing of this subject
+            await audit.append(
+                session,
+                at=now,
+                actor=principal.actor,
+                action="verification.id_token_unbound",
+                request_id=request.id,
+                detail=checked_token.audit_detail() | {"fallback": "email_code"},
+            )
+        await _send_code(rt, session, request, subject["email"], first=True)
     return Created(request=request, status_token=token)
+
+
+def _staff_proof(subject: dict[str, Any], attestation: VerificationIn, now: datetime) -> Proof:
+    """What a staff attestation proves: the identifiers checked, or all of them (blanket)."""
+    try:
+        kinds, blanket = identity.staff_checked(subject, attestation.checked)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="checked") from None
+    return Proof(method=ProofMethod.staff, kinds=kinds, at=now, blanket=blanket)
 
 
 async def create_follow_up(
@@ -162,10 +208,12 @@ async def create_follow_up(
     details: dict[str, Any],
     language: str,
     reason: str,
+    proven: frozenset[IdentifierKind],
 ) -> DsrRequest:
     """A request the service files itself (e.g. erasing what a hold kept once it ends).
 
-    Identity was established by the request that led here, so it is verified at once.
+    Identity was established by the request that led here, so it is verified at once, with
+    exactly what that request proved (``proven``).
     """
     request, _token = await _file(
         rt,
@@ -178,7 +226,10 @@ async def create_follow_up(
         subject=subject,
         details=details,
     )
-    await _mark_verified(rt, session, request, SYSTEM, method=reason, notify=False)
+    proof = Proof(method=ProofMethod.inherited, kinds=proven, at=rt.clock.now())
+    await _mark_verified(
+        rt, session, request, SYSTEM, proof=proof, detail={"method": reason}, notify=False
+    )
     return request
 
 
@@ -233,33 +284,18 @@ async def _file(
     return request, token
 
 
-async def _verify_id_token(
-    rt: Runtime, session: AsyncSession, body: RequestCreate, principal: Principal
-) -> VerifiedIdentity | None:
-    """An ID token from the company's identity provider verifies the person at once."""
-    if body.id_token is None:
-        return None
-    if rt.id_tokens is None:
-        raise InvalidInput("id_token verification is not configured", field="id_token")
-    try:
-        identity = await rt.id_tokens.verify(body.id_token, nonce=body.id_token_nonce)
-        if identity.national_id is not None:
-            identity = replace(identity, national_id=normalise_national_id(identity.national_id))
-    except (InvalidToken, InvalidIdentifier) as exc:
-        await _audit_and_commit(rt, session, principal, "verification.id_token_rejected")
-        raise VerificationFailed(f"the ID token was not accepted: {exc}") from None
-    claimed = body.subject.national_id
-    if claimed and identity.national_id and claimed != identity.national_id:
-        await _audit_and_commit(rt, session, principal, "verification.id_token_mismatch")
-        raise VerificationFailed("the ID token belongs to another person than the subject")
-    return identity
-
-
 async def _audit_and_commit(
-    rt: Runtime, session: AsyncSession, principal: Principal, action: str
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    *,
+    request_id: str | None = None,
 ) -> None:
     """Keep the record of a failed verification although the call itself fails."""
-    await audit.append(session, at=rt.clock.now(), actor=principal.actor, action=action)
+    await audit.append(
+        session, at=rt.clock.now(), actor=principal.actor, action=action, request_id=request_id
+    )
     await session.commit()
 
 
@@ -269,24 +305,47 @@ async def _mark_verified(
     request: DsrRequest,
     principal: Principal,
     *,
-    method: str,
+    proof: Proof,
+    detail: dict[str, Any] | None = None,
     notify: bool = True,
 ) -> None:
-    request.verification_method = method
+    now = rt.clock.now()
+    request.verification_method = _METHOD_NAMES.get(proof.method, proof.method.value)
+    if detail and "method" in detail and proof.method is ProofMethod.inherited:
+        request.verification_method = str(detail["method"])[:16]
     request.verification_state = "verified"
-    request.verified_at = rt.clock.now()
-    await transition(rt, session, request, Action.verify, principal, detail={"method": method})
+    request.verified_at = now
+    request.identity = Identity.from_json(request.identity).with_proof(proof).as_json()
+    audit_detail = {"method": proof.method.value, **(detail or {}), **proof_detail(proof)}
+    await transition(rt, session, request, Action.verify, principal, detail=audit_detail)
     await webhooks.emit(rt, session, "request.verified", _event_data(request))
-    email = SubjectVault(rt.cipher).subject(request).get("email")
+    vault = SubjectVault(rt.cipher)
+    email = vault.subject(request).get("email")
     if email and notify:
         letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
         await rt.mailer.send(email, letter)
     if request.kind == RequestKind.objection.value and _objects_to_marketing(request, rt):
-        # Art. 21(3): absolute for direct marketing; the person is never added back.
-        subject = SubjectVault(rt.cipher).subject(request)
-        await suppression.add(rt, session, identifiers=subject, request_id=request.id)
+        # Art. 21(3): absolute for direct marketing; the person is never added back. Only
+        # what the person proved goes on the list: a claimed identifier is nobody's wish.
+        proven = vault.proven_subject(request)
+        await suppression.add(rt, session, identifiers=proven, request_id=request.id)
     for hook in rt.on_verified:
         await hook(rt, session, request)
+
+
+_METHOD_NAMES = {
+    ProofMethod.email_code: "email",
+    ProofMethod.oidc: "oidc",
+    ProofMethod.staff: "staff",
+}
+
+
+def proof_detail(proof: Proof) -> dict[str, Any]:
+    """What an audit event records of a proof: kinds and how, never the values."""
+    detail: dict[str, Any] = {"proven": sorted(k.value for k in proof.kinds)}
+    if proof.blanket:
+        detail["blanket"] = True
+    return detail
 
 
 def _new_code() -> str:
@@ -334,25 +393,85 @@ async def resend_code(rt: Runtime, session: AsyncSession, request_id: str) -> Ds
 async def verify(
     rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: CodeIn
 ) -> DsrRequest:
-    """Confirm identity: the e-mail code (form client) or a staff attestation (operator)."""
+    """Confirm identity of a request waiting for it: the e-mail code or an ID token (form
+    client), or a staff attestation (operator). Proving more later is ``prove_more``."""
     if principal.kind == "staff":
         require_staff_role(Action.verify, principal.roles)
     request = await get(session, request_id, for_update=True)
-    if body.method == "staff":
-        if principal.kind != "staff":
-            raise NotPermitted("only staff can attest a person's identity")
-        require_staff_role(Action.verify, principal.roles)
-        if not body.note:
-            raise InvalidInput("a staff attestation needs a note", field="note")
+    if body.id_token is not None:
         next_status(RequestStatus(request.status), Action.verify)
-        SubjectVault(rt.cipher).add_note(request, "verification_note", body.note)
-        await _mark_verified(rt, session, request, principal, method="staff")
+        checked = await bound_token(rt, session, request, principal, body)
+        await id_tokens.remember(rt, session, checked.token, request.id)
+        await _mark_verified(
+            rt,
+            session,
+            request,
+            principal,
+            proof=checked.proof(rt.clock.now()),
+            detail=checked.audit_detail(),
+        )
+        await _drop_challenge(session, request.id)
+        return request
+    if body.method == "staff":
+        proof = attestation(rt, request, principal, body)
+        next_status(RequestStatus(request.status), Action.verify)
+        SubjectVault(rt.cipher).add_note(request, "verification_note", body.note or "")
+        await _mark_verified(rt, session, request, principal, proof=proof)
         return request
     if not body.code:
-        raise InvalidInput("send the code from the e-mail, or method=staff with a note")
+        raise InvalidInput(
+            "send the code from the e-mail, an id_token, or method=staff with a note"
+        )
     await _check_code(rt, session, request, body.code, principal)
-    await _mark_verified(rt, session, request, principal, method="email")
+    proof = Proof(
+        method=ProofMethod.email_code, kinds=frozenset({IdentifierKind.email}), at=rt.clock.now()
+    )
+    await _mark_verified(rt, session, request, principal, proof=proof)
     return request
+
+
+async def bound_token(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal, body: CodeIn
+) -> id_tokens.CheckedToken:
+    """The ID token in ``body``, checked against the request's subject; one that proves none
+    of its identifiers is refused (audited)."""
+    assert body.id_token is not None
+    checked = await id_tokens.check(
+        rt,
+        session,
+        raw_token=body.id_token,
+        nonce=body.id_token_nonce,
+        subject=SubjectVault(rt.cipher).subject(request),
+        principal=principal,
+        request_id=request.id,
+    )
+    if not checked.binding.bound:
+        await _audit_and_commit(
+            rt, session, principal, "verification.id_token_unbound", request_id=request.id
+        )
+        raise VerificationFailed(
+            "the ID token proves none of the identifiers the request names: log in as the "
+            "person the request is about"
+        )
+    return checked
+
+
+def attestation(rt: Runtime, request: DsrRequest, principal: Principal, body: CodeIn) -> Proof:
+    """A staff attestation in ``body``: who may give it, and what it proves."""
+    if principal.kind != "staff":
+        raise NotPermitted("only staff can attest a person's identity")
+    require_staff_role(Action.verify, principal.roles)
+    if not body.note:
+        raise InvalidInput("a staff attestation needs a note", field="note")
+    subject = SubjectVault(rt.cipher).subject(request)
+    attested = VerificationIn(method="staff", note=body.note, checked=body.checked)
+    return _staff_proof(subject, attested, rt.clock.now())
+
+
+async def _drop_challenge(session: AsyncSession, request_id: str) -> None:
+    challenge = await session.get(VerificationChallenge, request_id)
+    if challenge is not None:
+        await session.delete(challenge)
 
 
 async def _check_code(

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.models import DsrRequest
 from app.domain import deadlines, letters
 from app.domain.errors import InvalidInput, InvalidTransition
+from app.domain.identity import Identity
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
@@ -63,6 +64,7 @@ async def lift(
         session,
         kind=RequestKind.restriction,
         subject=subject,
+        proven=Identity.from_json(request.identity).proven,
         details={"lift": True, "lifts": request.id, "not_before": when.isoformat()},
         language=request.language,
         reason="restriction_lift",

@@ -6,7 +6,9 @@ from typing import Any
 
 from app.crypto import DataCipher, token_hash, tokens_equal
 from app.db.models import DsrRequest
+from app.domain import identity
 from app.domain.identifiers import normalise_email
+from app.domain.identity import Identity
 
 
 class SubjectVault:
@@ -28,6 +30,15 @@ class SubjectVault:
         opened = self.cipher.open(request.subject_ciphertext, purpose=f"subject:{request.id}")
         assert isinstance(opened, dict)
         return opened
+
+    def proven_subject(self, request: DsrRequest) -> dict[str, Any]:
+        """The subject without the identifiers nobody proved (the name stays: it finds
+        nothing by itself)."""
+        subject = self.subject(request)
+        proven, _claimed = identity.split(subject, Identity.from_json(request.identity).proven)
+        if subject.get("name"):
+            proven["name"] = subject["name"]
+        return proven
 
     def store_details(self, request: DsrRequest, details: dict[str, Any]) -> None:
         request.details_ciphertext = self.cipher.seal(details, purpose=f"details:{request.id}")

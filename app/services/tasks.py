@@ -22,7 +22,12 @@ from app.security import SYSTEM, Principal
 from app.services import audit, planning, request_views, requests, webhooks
 
 CLOSABLE = frozenset({TaskStatus.manual, TaskStatus.failed})
-CANCELLABLE = (TaskStatus.pending.value, TaskStatus.manual.value, TaskStatus.failed.value)
+CANCELLABLE = (
+    TaskStatus.pending.value,
+    TaskStatus.manual.value,
+    TaskStatus.failed.value,
+    TaskStatus.needs_stronger_identity.value,
+)
 _STAFF_ROLES = frozenset({Role.operator})
 
 
@@ -173,6 +178,53 @@ async def complete_by_hand(
     await audit_tasks(
         rt, session, request_id, "task.manual_completed", [detail], actor=principal.actor
     )
+    await planning.advance(rt, session, request)
+    return task
+
+
+NOT_SEARCHED = "identity_not_proven"
+
+
+async def skip_unproven(
+    rt: Runtime,
+    session: AsyncSession,
+    request_id: str,
+    task_id: str,
+    *,
+    principal: Principal,
+    note: str,
+) -> Task:
+    """Go on without a system the person has not proven enough for: its tasks (they all wait
+    for the same proof) end as cancelled, marked not searched, so the answer says so."""
+    _require_operator(principal)
+    request = await requests.get(session, request_id, for_update=True)
+    task = await _task_of(session, request_id, task_id)
+    if task.status != TaskStatus.needs_stronger_identity.value:
+        raise InvalidTransition(
+            f"only a task waiting for a stronger proof of identity can be skipped; this one is "
+            f"{task.status}"
+        )
+    if RequestStatus(request.status) in TERMINAL:
+        raise InvalidTransition(f"the request is {request.status}")
+    siblings = await session.exec(
+        select(Task)
+        .where(
+            Task.request_id == request_id,
+            Task.connector == task.connector,
+            Task.status == TaskStatus.needs_stronger_identity.value,
+        )
+        .with_for_update()
+    )
+    now = rt.clock.now()
+    skipped = []
+    for waiting in siblings:
+        waiting.status = TaskStatus.cancelled.value
+        waiting.finished_at = waiting.updated_at = now
+        waiting.result = {"not_searched": NOT_SEARCHED}
+        waiting.note_ciphertext = rt.cipher.seal(note, purpose=f"task-note:{waiting.id}")
+        session.add(waiting)
+        skipped.append(task_detail(waiting))
+    await audit_tasks(rt, session, request_id, "task.skipped", skipped, actor=principal.actor)
     await planning.advance(rt, session, request)
     return task
 

@@ -35,6 +35,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     },
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
+    ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
     ("POST", "/v1/suppression/check"): {"form", *STAFF},
     ("GET", "/v1/connectors"): ALL_STAFF,
@@ -74,6 +75,7 @@ BODIES = {
     "/lift-restriction": {"reason": "the accuracy was checked"},
     "/resolve": {"status": "sent", "reason": "told by phone"},
     "/complete": {"answers": {}},
+    "/skip": {"note": "the person did not log in"},
 }
 
 

@@ -266,7 +266,23 @@ def test_erasure_for_nils_keeps_his_contact_role_and_erases_the_rest(demo: Demo)
     request_id = _file(demo, "erasure", NILS)
     view = demo.wait_for(request_id, _settled)
     _complete_manual(demo, request_id, view, "erase")
+    # Elhub is searched by a proven national id only; Nils is known by e-mail, so the
+    # operator goes on without it, and the outcome says it was not searched.
+    waiting = [t for t in view["tasks"] if t["status"] == "needs_stronger_identity"]
+    assert {(t["connector"], t["action"]) for t in waiting} == {
+        ("elhub", "holds"),
+        ("elhub", "erase"),
+    }
+    assert view["identity"]["waiting_systems"] == ["elhub"]
+    skipped = demo.post(
+        f"/v1/requests/{request_id}/tasks/{waiting[0]['id']}/skip",
+        {"note": "not a private customer: no national id to prove"},
+    )
+    assert skipped["status"] == "cancelled"
     done = demo.wait_for(request_id, _completed)
+    assert {
+        a["not_searched"] for a in done["outcome"]["connectors"]["elhub"]["actions"].values()
+    } == {"identity_not_proven"}
 
     [crm] = [t for t in done["tasks"] if (t["connector"], t["action"]) == ("crm", "erase")]
     result = {c["category"]: c for c in crm["result"]["categories"]}

@@ -41,7 +41,8 @@ async def post(client, headers, token, **extra):
 async def test_valid_token_verifies_and_sets_national_id(
     client, form_key, oidc_runtime, issuer, staff
 ):
-    response = await post(client, form_key, issuer.token(), id_token_nonce="n-123")
+    token = issuer.token(email="kari@example.no", email_verified=True)
+    response = await post(client, form_key, token, id_token_nonce="n-123")
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["status"] == "completed"  # no connectors configured: nothing to fan out

@@ -74,6 +74,9 @@ class RegistryConnector:
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
         {Capability.collect, Capability.erase, Capability.rectify, Capability.holds}
     )
+    # Found by national identity number only, and it holds metering and master data: an
+    # e-mail code is not enough to see it (EDPB 01/2022 § 70, proportionate step-up).
+    required_identity: ClassVar[frozenset[str]] = frozenset({"national_id"})
 
     def __init__(self, name: str, config: RegistryConfig) -> None:
         self.name = name

@@ -169,8 +169,13 @@ class RestCategory(DataCategory):
     def _placeholders(self) -> RestCategory:
         allowed = {"parent_id"} if self.parent else set(SUBJECT_PLACEHOLDERS)
         _only(f"{self.name}.search", self.search.used(), allowed)
-        if not self.parent and not self.search.used():
-            raise ValueError(f"{self.name}.search must use a subject placeholder like {{email}}")
+        if not self.parent and not self.search.used() - {"name"}:
+            # A name proves nothing and is shared by many: it may narrow a search, never
+            # be the only key (only proven identifiers find a person).
+            raise ValueError(
+                f"{self.name}.search must use an identifier placeholder like {{email}} "
+                "({name} may only narrow it)"
+            )
         for label, request in (("erase", self.erase), ("rectify", self.rectify)):
             if request is not None:
                 _only(f"{self.name}.{label}", request.used(), {"id", "parent_id"})

@@ -21,6 +21,7 @@ from app.connectors.protocol import (
     ErasureOutcome,
     ErasureResult,
     HoldFinding,
+    Identifiers,
     ManualWork,
     SubjectRef,
 )
@@ -196,6 +197,21 @@ def unknown_subject() -> SubjectRef:
         phones=[f"+479{random.randrange(10**6, 10**7)}"],
         national_id=random_fodselsnummer(),
         name=f"Nobody {tag}",
+    )
+
+
+def claiming(subject: SubjectRef, *, proven: str) -> SubjectRef:
+    """Someone who proved only an identifier of a person nobody holds (``proven``: email,
+    phone or national_id) and claims all of ``subject``'s identifiers: what an impostor's
+    form sends. A connector must treat it as the nobody it proved to be."""
+    nobody = unknown_subject()
+    only = {
+        "email": Identifiers(emails=nobody.emails),
+        "phone": Identifiers(phones=nobody.phones),
+        "national_id": Identifiers(national_id=nobody.national_id),
+    }[proven]
+    return SubjectRef(
+        request_id=nobody.request_id, proven=only, claimed=subject.proven, name=subject.name
     )
 
 

@@ -152,6 +152,52 @@ class ConnectorContract(ContractHelpers):
         result = await self._collect(connector, checks.unknown_subject())
         assert not result.records, "collect returned records for a person nobody holds"
 
+    async def test_claimed_identifiers_find_nobody(
+        self, connector: Connector, seed_subject: SubjectRef
+    ) -> None:
+        """Only proven identifiers find a person: claiming someone's e-mail, phone, national
+        id or customer number beside a proven identifier of nobody finds nothing."""
+        self._require(connector, Capability.collect)
+        for proven in ("email", "phone", "national_id"):
+            impostor = checks.claiming(seed_subject, proven=proven)
+            result = await self._collect(connector, impostor)
+            assert not result.records, (
+                f"collect found {len(result.records)} record(s) by claimed identifiers "
+                f"(proven: only a {proven} nobody has)"
+            )
+            if Capability.holds in connector.capabilities:
+                holds = await cast(HoldFinder, connector).find_holds(impostor)
+                assert not holds, "find_holds found holds by claimed identifiers"
+
+    async def test_claimed_identifiers_change_nothing(
+        self,
+        connector: Connector,
+        seed_subject: SubjectRef,
+        rectify_changes: Mapping[str, Any] | None,
+    ) -> None:
+        """Erasing, rectifying or restricting for an impostor leaves the person untouched."""
+        if not connector.capabilities & {Capability.erase, Capability.rectify, Capability.restrict}:
+            pytest.skip("the connector changes nothing")
+        before = await self._maybe_snapshot(connector, seed_subject)
+        impostor = checks.claiming(seed_subject, proven="email")
+        names = self._names(connector)
+        if Capability.erase in connector.capabilities:
+            result = await cast(Eraser, connector).erase(impostor, names)
+            if not isinstance(result, ManualWork):
+                touched = [c.category for c in result.categories if c.count]
+                assert not touched, f"erase by claimed identifiers touched {touched}"
+        if Capability.rectify in connector.capabilities and rectify_changes:
+            change = await cast(Rectifier, connector).rectify(impostor, rectify_changes)
+            if not isinstance(change, ManualWork):
+                touched = [c.category for c in change.categories if c.outcome == "rectified"]
+                assert not touched, f"rectify by claimed identifiers touched {touched}"
+        if Capability.restrict in connector.capabilities:
+            change = await cast(Restrictor, connector).restrict(impostor)
+            if not isinstance(change, ManualWork):
+                touched = [c.category for c in change.categories if c.outcome == "restricted"]
+                assert not touched, f"restrict by claimed identifiers touched {touched}"
+        assert await self._maybe_snapshot(connector, seed_subject) == before
+
     @pytest.mark.usefixtures("other_subject")
     async def test_records_use_declared_categories(
         self, connector: Connector, seed_subject: SubjectRef

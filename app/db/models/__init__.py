@@ -4,7 +4,7 @@ from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditEvent
 from app.db.models.holds import LegalHold
 from app.db.models.recipients import RecipientNotice
-from app.db.models.requests import DsrRequest, VerificationChallenge
+from app.db.models.requests import DsrRequest, UsedIdToken, VerificationChallenge
 from app.db.models.suppression import Suppression
 from app.db.models.tasks import CollectedData, Task
 from app.db.models.webhooks import DeadlineAlert, WebhookDelivery, WebhookSubscription
@@ -19,6 +19,7 @@ __all__ = [
     "RecipientNotice",
     "Suppression",
     "Task",
+    "UsedIdToken",
     "VerificationChallenge",
     "WebhookDelivery",
     "WebhookSubscription",

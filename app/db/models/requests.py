@@ -53,6 +53,9 @@ class DsrRequest(SQLModel, table=True):
 
     verification_method: str = Field(max_length=16)
     verification_state: str = Field(max_length=16)
+    # What verification proved (app.domain.identity.Identity): kinds, methods, times, the
+    # issuer and a keyed hash of its ``sub``; no identifier values.
+    identity: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     status_token_hash: str = Field(max_length=64)
 
     refusal_code: str | None = Field(default=None, max_length=48)
@@ -71,3 +74,13 @@ class VerificationChallenge(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     attempts: int = 0
     sends: int = 1
+
+
+class UsedIdToken(SQLModel, table=True):
+    """An ID token that verified a request, remembered until it expires: one token, one use."""
+
+    __tablename__ = "used_id_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=40)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

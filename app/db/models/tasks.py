@@ -24,6 +24,9 @@ class TaskStatus(StrEnum):
     failed = "failed"  # out of attempts, or a permanent / configuration error: staff decide
     manual = "manual"  # a person must do the work (checklist), closed through the API
     cancelled = "cancelled"  # the request was withdrawn or refused first
+    # The system asks for a stronger proof of identity than the request has (step-up):
+    # waits until the person proves more (an ID token) or staff attest it.
+    needs_stronger_identity = "needs_stronger_identity"
 
 
 class TaskAction(StrEnum):
@@ -49,7 +52,7 @@ class Task(SQLModel, table=True):
     connector: str = Field(max_length=100)
     action: str = Field(max_length=16)
     phase: int = 1
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=32)
     attempts: int = 0
     max_attempts: int = 5
     # Parameters that are not personal data (e.g. the categories an erase may touch).

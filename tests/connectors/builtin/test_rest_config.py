@@ -71,7 +71,11 @@ async def test_examples_load_through_the_connectors_file(example: str) -> None:
             lambda c: c["categories"][1].update(parent=None, search={"path": "/c/{email}"}),
             "needs a parent",
         ),
-        (lambda c: c["categories"][0]["search"].update(body={}), "subject placeholder"),
+        (lambda c: c["categories"][0]["search"].update(body={}), "identifier placeholder"),
+        (
+            lambda c: c["categories"][0]["search"].update(body={"q": "{name}"}),
+            "may only narrow",
+        ),
         (lambda c: c.update(base_url="ftp://x"), "http:// or https://"),
         (lambda c: c["categories"].append(c["categories"][0]), "repeat"),
         (lambda c: c["categories"][0]["paging"].update(cursor_path=""), "at least 1"),

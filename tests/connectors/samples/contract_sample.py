@@ -155,6 +155,14 @@ class CollectsEveryone(HoldingConnector):
         return CollectResult(records=records)
 
 
+class SearchesByClaims(HoldingConnector):
+    """Finds people by what the form claimed, not only by what was proven."""
+
+    def _person(self, subject: SubjectRef) -> dict[str, Any] | None:
+        emails = [*subject.proven.emails, *subject.claimed.emails]
+        return next((self.people[e] for e in emails if e in self.people), None)
+
+
 class ErasesNothing(HoldingConnector):
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
         return ErasureResult(
@@ -243,6 +251,10 @@ class TestGood(_Base):
 
 class TestCollectsEveryone(_Base):
     cls = CollectsEveryone
+
+
+class TestSearchesByClaims(_Base):
+    cls = SearchesByClaims
 
 
 class TestErasesNothing(_Base):
