@@ -431,21 +431,32 @@ async def verify(
 
 
 async def bound_token(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal, body: CodeIn
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    principal: Principal,
+    body: CodeIn,
+    *,
+    step_up: bool = False,
 ) -> id_tokens.CheckedToken:
-    """The ID token in ``body``, checked against the request's subject; one that proves none
-    of its identifiers is refused (audited)."""
+    """The ID token in ``body``, checked against the request's subject. One that proves none
+    of its identifiers is refused (audited), except in a step-up: the request is already
+    bound to the person who proved its e-mail, so a token may add a national id the request
+    did not name (never replace one: that is a conflict)."""
     assert body.id_token is not None
+    vault = SubjectVault(rt.cipher)
+    subject = vault.subject(request)
     checked = await id_tokens.check(
         rt,
         session,
         raw_token=body.id_token,
         nonce=body.id_token_nonce,
-        subject=SubjectVault(rt.cipher).subject(request),
+        subject=subject,
         principal=principal,
         request_id=request.id,
     )
-    if not checked.binding.bound:
+    adds_only = step_up and bool(checked.binding.adds) and not checked.binding.conflicts
+    if not (checked.binding.bound or adds_only):
         await _audit_and_commit(
             rt, session, principal, "verification.id_token_unbound", request_id=request.id
         )
@@ -453,6 +464,9 @@ async def bound_token(
             "the ID token proves none of the identifiers the request names: log in as the "
             "person the request is about"
         )
+    if checked.binding.adds:
+        added = {kind.value: value for kind, value in checked.binding.adds.items()}
+        vault.store_subject(request, subject | added)
     return checked
 
 

@@ -43,7 +43,7 @@ async def prove_more(
     if RequestStatus(request.status) not in _PROVABLE:
         raise InvalidTransition(f"the request is {request.status}: nothing more to prove")
     if body.id_token is not None:
-        checked = await requests.bound_token(rt, session, request, principal, body)
+        checked = await requests.bound_token(rt, session, request, principal, body, step_up=True)
         await id_tokens.remember(rt, session, checked.token, request.id)
         proof = checked.proof(rt.clock.now())
         detail = checked.audit_detail()
