@@ -142,13 +142,13 @@ def completion(
     if not_searched:
         names = ", ".join(not_searched)
         lines.append(
-            f"We have not searched or changed {names}: these systems may only be searched "
-            "when you have confirmed your national identity number. Make a new request and "
-            "log in with the identity provider if you want them included."
+            f"We have not included {names}: there we may only search once you have confirmed "
+            "your national identity number. Make a new request and log in with the identity "
+            "provider if you want it included."
             if en
-            else f"Vi har ikke søkt i eller endret {names}: der kan vi bare søke når du har "
-            "bekreftet fødselsnummeret ditt. Send en ny forespørsel og logg inn med ID-porten "
-            "hvis du vil ha dem med."
+            else f"Vi har ikke tatt med {names}: der kan vi bare søke når du har bekreftet "
+            "fødselsnummeret ditt. Send en ny forespørsel og logg inn med ID-porten hvis du vil "
+            "ha det med."
         )
     if kept:
         lines.append(

@@ -169,4 +169,4 @@ async def test_skipping_a_system_is_stated_in_the_letter(world: World) -> None:
     [letter] = [
         m for m in world.mails_to(REQUESTER.email) if m["Subject"] == "Your request is completed"
     ]
-    assert "We have not searched or changed elhub" in letter.get_content()
+    assert "We have not included elhub" in letter.get_content()
