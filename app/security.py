@@ -8,14 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from jose import JWTError, jwt
+from jose import jwt
 
 from app.domain.requests import Role
 from app.settings import Settings
 
 LOCAL_ISSUER = "innsyn-local"
 LOCAL_ALGORITHMS = ["HS256"]
-REMOTE_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+# Only what python-jose verifies with its cryptography backend: it has no RSASSA-PSS (PS*)
+# and no EdDSA. Each entry is tested with a real key in tests/security/test_staff_tokens.py.
+REMOTE_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
+_KEY_TYPES = {"RS": "RSA", "ES": "EC"}
+# Every claim a staff token must carry; python-jose skips the audience and issuer checks when
+# the claim is absent unless told to require it.
+_STAFF_REQUIRED = {f"require_{c}": True for c in ("exp", "sub", "aud", "iss")}
 
 
 class InvalidToken(Exception):
@@ -92,9 +98,10 @@ class JwksCache:
             async with httpx.AsyncClient(timeout=5) as client:
                 response = await client.get(await self._jwks_url(client))
                 response.raise_for_status()
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+                keys = response.json().get("keys", [])
+            self._keys = {str(k["kid"]): k for k in keys if isinstance(k, dict) and "kid" in k}
+        except (httpx.HTTPError, KeyError, ValueError, TypeError, AttributeError) as exc:
             raise InvalidToken("the issuer's signing keys could not be fetched") from exc
-        self._keys = {k["kid"]: k for k in response.json().get("keys", []) if "kid" in k}
         self._fetched = time.monotonic()
 
     async def key(self, kid: str) -> dict[str, Any]:
@@ -118,13 +125,11 @@ class StaffTokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-        except JWTError as exc:
-            raise InvalidToken("malformed token") from exc
+        header = unverified_header(token)
         alg = header.get("alg")
         if self.jwks is not None and alg in REMOTE_ALGORITHMS:
-            key: Any = await self.jwks.key(str(header.get("kid", "")))
+            assert self.settings.staff_issuer is not None  # settings refuse a JWKS URL alone
+            key = matching_key(await self.jwks.key(str(header.get("kid", ""))), str(alg))
             claims = self._decode(token, key, [str(alg)], self.settings.staff_issuer)
         elif alg in LOCAL_ALGORITHMS and self.settings.env != "production":
             assert self.settings.signing_key is not None
@@ -132,25 +137,71 @@ class StaffTokenVerifier:
             claims = self._decode(token, secret, LOCAL_ALGORITHMS, LOCAL_ISSUER)
         else:
             raise InvalidToken("token algorithm not accepted")
-        return Principal(kind="staff", id=str(claims.get("sub", "")), roles=self._roles(claims))
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip():
+            raise InvalidToken("the token's subject is empty")
+        return Principal(kind="staff", id=subject, roles=self._roles(claims))
 
-    def _decode(self, token: str, key: Any, algorithms: list[str], issuer: str | None) -> Any:
-        try:
-            return jwt.decode(
-                token,
-                key,
-                algorithms=algorithms,
-                audience=self.settings.staff_audience,
-                issuer=issuer,
-                options={"require_exp": True, "require_sub": True},
-            )
-        except JWTError as exc:
-            raise InvalidToken("token rejected") from exc
+    def _decode(self, token: str, key: Any, algorithms: list[str], issuer: str) -> dict[str, Any]:
+        return decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=self.settings.staff_audience,
+            issuer=issuer,
+            options=_STAFF_REQUIRED,
+        )
 
     def _roles(self, claims: dict[str, Any]) -> frozenset[Role]:
+        """A list of known role names; anything else (a number, a nested list, a role this
+        service does not know) makes the whole token invalid rather than guessing."""
         raw = claims.get(self.settings.staff_roles_claim, [])
-        names = raw.split() if isinstance(raw, str) else raw
-        return frozenset(Role(n) for n in names if n in Role.__members__)
+        if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+            raise InvalidToken("the token's roles must be a list of role names")
+        unknown = [n for n in raw if n not in Role.__members__]
+        if unknown:
+            raise InvalidToken("the token names a role this service does not know")
+        return frozenset(Role(n) for n in raw)
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, or ``InvalidToken`` however the token is malformed."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except Exception as exc:  # any parse failure is a bad token, never a 500
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed token")
+    return header
+
+
+def matching_key(key: dict[str, Any], alg: str) -> dict[str, Any]:
+    """The JWKS key, if its type and declared algorithm fit ``alg`` (no algorithm confusion)."""
+    if key.get("kty") != _KEY_TYPES.get(alg[:2]) or key.get("alg") not in (None, alg):
+        raise InvalidToken("token algorithm does not match its key")
+    return key
+
+
+def decode(
+    token: str,
+    key: Any,
+    *,
+    algorithms: list[str],
+    audience: str | None,
+    issuer: str,
+    options: dict[str, bool],
+) -> dict[str, Any]:
+    """``jwt.decode`` with every failure as ``InvalidToken``: python-jose raises JWTError,
+    JWKError, JWSError and, for odd keys and claims, plain ValueError or TypeError."""
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=algorithms, audience=audience, issuer=issuer, options=options
+        )
+    except Exception as exc:  # a token we cannot verify is refused, never a 500
+        raise InvalidToken("token rejected") from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken("token rejected")
+    return claims
 
 
 @dataclass(frozen=True)
@@ -180,7 +231,7 @@ class IdTokenVerifier:
     async def verify(self, token: str, *, nonce: str | None = None) -> VerifiedIdentity:
         try:
             header = jwt.get_unverified_header(token)
-        except JWTError as exc:
+        except Exception as exc:  # any parse failure is a bad token: 422
             raise InvalidToken("malformed ID token") from exc
         alg = header.get("alg")
         if alg not in REMOTE_ALGORITHMS:
@@ -203,7 +254,7 @@ class IdTokenVerifier:
                     "require_iss": True,
                 },
             )
-        except JWTError as exc:
+        except Exception as exc:  # JWKError, JWSError, ValueError...: all 422
             raise InvalidToken("ID token rejected") from exc
         if nonce is not None and claims.get("nonce") != nonce:
             raise InvalidToken("ID token nonce does not match")

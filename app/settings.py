@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'innsyn.db'}"
+        if self.staff_jwks_url and not self.staff_issuer:
+            # Without an issuer every token those keys sign (for any client) would be accepted.
+            raise ValueError("INNSYN_STAFF_JWKS_URL needs INNSYN_STAFF_ISSUER: set both or neither")
         if self.env == "production":
             missing = [n for n in ("signing_key", "data_key") if getattr(self, n) is None]
             if missing and not self.staff_issuer:

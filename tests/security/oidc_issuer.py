@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+
 
 class SigningKey:
-    def __init__(self) -> None:
+    """An RSA key (``RS*``, ``PS*``) or an EC key on the curve ``ES*`` names."""
+
+    def __init__(self, alg: str = "RS256") -> None:
         self.kid = uuid.uuid4().hex[:12]
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.alg = alg
+        self.publish_alg = True
+        private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+            ec.generate_private_key(_CURVES[alg]())
+            if alg in _CURVES
+            else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        )
         self.private_pem = private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -33,12 +45,13 @@ class SigningKey:
         )
 
     def public_jwk(self) -> dict[str, Any]:
-        key = jwk.construct(self.public_pem, algorithm="RS256").to_dict()
-        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in key.items()} | {
-            "kid": self.kid,
-            "use": "sig",
-            "alg": "RS256",
-        }
+        construct_as = "RS256" if self.alg.startswith("PS") else self.alg
+        key = jwk.construct(self.public_pem, algorithm=construct_as).to_dict()
+        published = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in key.items()}
+        published |= {"kid": self.kid, "use": "sig", "alg": self.alg}
+        if not self.publish_alg:  # many issuers leave it out; verifiers must cope
+            del published["alg"]
+        return published
 
 
 class Issuer:
@@ -63,8 +76,8 @@ class Issuer:
         self.jwks_requests += 1
         return JSONResponse({"keys": [k.public_jwk() for k in self.keys]})
 
-    def rotate(self) -> SigningKey:
-        key = SigningKey()
+    def rotate(self, alg: str = "RS256") -> SigningKey:
+        key = SigningKey(alg)
         self.keys.append(key)
         return key
 
@@ -83,10 +96,29 @@ class Issuer:
         claims.update(overrides)
         return {k: v for k, v in claims.items() if v is not None}
 
-    def token(self, key: SigningKey | None = None, *, alg: str = "RS256", **overrides: Any) -> str:
+    def token(
+        self, key: SigningKey | None = None, *, alg: str | None = None, **overrides: Any
+    ) -> str:
         key = key or self.keys[0]
-        return str(
-            jwt.encode(
-                self.claims(**overrides), key.private_pem, algorithm=alg, headers={"kid": key.kid}
-            )
-        )
+        return sign(self.claims(**overrides), key, alg=alg)
+
+
+def sign(claims: dict[str, Any], key: SigningKey, *, alg: str | None = None) -> str:
+    """A JWT over ``claims`` signed with ``key``; PS* (which python-jose cannot make) is signed
+    here with ``cryptography``, so the verifier meets a genuine RSASSA-PSS token."""
+    alg = alg or key.alg
+    if not alg.startswith("PS"):
+        return str(jwt.encode(claims, key.private_pem, algorithm=alg, headers={"kid": key.kid}))
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"alg": alg, "typ": "JWT", "kid": key.kid}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)
+    digest = {"PS256": hashes.SHA256, "PS384": hashes.SHA384, "PS512": hashes.SHA512}[alg]()
+    pss = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+    return f"{signing_input}.{b64(private.sign(signing_input.encode(), pss, digest))}"

@@ -135,3 +135,50 @@ async def test_without_configured_issuer_id_token_is_422(client, form_key, issue
     response = await post(client, form_key, issuer.token())
     assert response.status_code == 422
     assert response.json()["type"] == "/problems/validation-error"
+
+
+def _header_swapped(issuer: Issuer, alg: str) -> str:
+    """A real token whose header names another algorithm for the same (RSA) key."""
+    _header, payload, signature = issuer.token().split(".")
+    header = _b64(json.dumps({"alg": alg, "kid": issuer.keys[0].kid}).encode())
+    return f"{header}.{payload}.{signature}"
+
+
+def _genuine_ps256(issuer: Issuer) -> str:
+    """RSASSA-PSS with the issuer's RSA key: python-jose cannot verify it, so it is refused."""
+    from tests.security.oidc_issuer import sign
+
+    return sign(issuer.claims(), issuer.keys[0], alg="PS256")
+
+
+# python-jose raises JWKError or JWSError here, not JWTError: each must still be a 422.
+LIBRARY_ERRORS = {
+    "es256-header-rsa-key": lambda i: _header_swapped(i, "ES256"),
+    "es384-header-rsa-key": lambda i: _header_swapped(i, "ES384"),
+    "ps256-header-rsa-key": lambda i: _header_swapped(i, "PS256"),
+    "ps256-genuine": _genuine_ps256,
+    "header-not-base64": lambda i: "%%%." + i.token().split(".", 1)[1],
+}
+
+
+@pytest.fixture(params=["jwk-with-alg", "jwk-without-alg"])
+def published_alg(request, issuer):
+    issuer.keys[0].publish_alg = request.param == "jwk-with-alg"
+    yield
+    issuer.keys[0].publish_alg = True
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY_ERRORS))
+async def test_library_errors_are_422_and_an_audited_failed_attempt(
+    client, form_key, oidc_runtime, issuer, published_alg, name
+):
+    from sqlmodel import select
+
+    from app.db.models import AuditEvent
+
+    response = await post(client, form_key, LIBRARY_ERRORS[name](issuer))
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "/problems/verification-failed"
+    async with oidc_runtime.db.session() as session:
+        actions = [e.action for e in await session.exec(select(AuditEvent))]
+    assert "verification.id_token_rejected" in actions
