@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from app.domain.requests import Role
-from app.settings import get_settings
+from app.settings import get_settings, proxy_options
 
 cli = typer.Typer(no_args_is_help=True, help="Innsyn: GDPR data-subject requests as a service.")
 apikey_cli = typer.Typer(no_args_is_help=True, help="Form-client API keys.")
@@ -45,7 +45,14 @@ def serve(
     host = host or settings.host
     port = port if port is not None else settings.port
     typer.echo(_banner(host, port))
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        **proxy_options(settings),
+    )
 
 
 @cli.command()

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crypto import tokens_equal
 from app.db.models import ApiKey
-from app.domain.errors import NotPermitted
+from app.domain import addresses
+from app.domain.errors import InvalidInput, NotPermitted
 from app.domain.requests import Role
 from app.problems import Unauthorized
 from app.runtime import Runtime
@@ -98,17 +99,80 @@ def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]
     return dependency
 
 
-def rate_limited(endpoint: str) -> Callable[..., Coroutine[Any, Any, None]]:
-    """Limit public callers (form clients and anonymous people) per address and per API key."""
+VISITOR_HEADER = "X-Innsyn-Visitor-IP"
 
-    async def dependency(request: Request, rt: RuntimeDep, principal: OptionalPrincipal) -> None:
-        if rt.rate_limiter is None or (principal is not None and principal.kind == "staff"):
-            return
-        await rt.rate_limiter.hit(
-            endpoint=endpoint,
-            client_ip=request.client.host if request.client else None,
-            api_key_id=principal.id if principal is not None else None,
-        )
+
+def _client(request: Request, principal: Principal | None, visitor: str | None) -> str | None:
+    """Who a per-client limit counts: a form's visitor (header, with a key only), else the
+    connecting address (set from X-Forwarded-For only for trusted proxies)."""
+    if principal is not None and principal.kind == "form" and visitor is not None:
+        address = addresses.parse(visitor)
+        if address is None:
+            raise InvalidInput(f"{VISITOR_HEADER} must be an IP address", field=VISITOR_HEADER)
+        return addresses.client_bucket(address)
+    host = request.client.host if request.client else None
+    parsed = addresses.parse(host) if host else None
+    return addresses.client_bucket(parsed) if parsed is not None else host
+
+
+async def limit(
+    rt: Runtime,
+    request: Request,
+    principal: Principal | None,
+    endpoint: str,
+    *,
+    target: str | None,
+    visitor: str | None,
+) -> None:
+    """Count a call by a form client or the public (staff are not limited)."""
+    if rt.rate_limiter is None or (principal is not None and principal.kind == "staff"):
+        return
+    await rt.rate_limiter.hit(
+        endpoint=endpoint,
+        client=_client(request, principal, visitor),
+        api_key_id=principal.id if principal is not None and principal.kind == "form" else None,
+        target=target,
+    )
+
+
+VisitorDep = Annotated[
+    str | None,
+    Header(
+        alias=VISITOR_HEADER,
+        max_length=64,
+        description="Form backends: the address of the visitor who filled in the form. Rate "
+        "limits count it instead of the backend's address; believed only with an X-API-Key.",
+    ),
+]
+
+
+def rate_limited(endpoint: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    """Limit public callers per client, per form key and per request (the path's
+    ``request_id``)."""
+
+    async def dependency(
+        request: Request, rt: RuntimeDep, principal: OptionalPrincipal, visitor: VisitorDep = None
+    ) -> None:
+        target = request.path_params.get("request_id")
+        await limit(rt, request, principal, endpoint, target=target, visitor=visitor)
+
+    return dependency
+
+
+TargetLimit = Callable[[str | None], Coroutine[Any, Any, None]]
+
+
+def rate_limited_by_body(endpoint: str) -> Callable[..., Coroutine[Any, Any, TargetLimit]]:
+    """Like ``rate_limited``, for endpoints whose target is in the body (the subject's
+    e-mail, the identifier checked): the handler calls the result with the target."""
+
+    async def dependency(
+        request: Request, rt: RuntimeDep, principal: OptionalPrincipal, visitor: VisitorDep = None
+    ) -> TargetLimit:
+        async def count(target: str | None) -> None:
+            await limit(rt, request, principal, endpoint, target=target, visitor=visitor)
+
+        return count
 
     return dependency
 

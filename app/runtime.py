@@ -75,5 +75,7 @@ class Runtime:
             rate_limiter=RateLimiter(
                 per_ip_per_minute=settings.rate_limit_per_ip_per_minute,
                 per_key_per_minute=settings.rate_limit_per_key_per_minute,
+                per_target_per_minute=settings.rate_limit_per_target_per_minute,
+                per_subject_per_hour=settings.rate_limit_per_subject_per_hour,
             ),
         )

@@ -6,7 +6,7 @@ import json
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,10 +63,30 @@ class Settings(BaseSettings):
         "production): a token taken from elsewhere cannot be replayed into a form.",
     )
     rate_limit_per_ip_per_minute: int = Field(
-        default=30, description="Public endpoints: calls per client address and minute."
+        default=30,
+        gt=0,
+        description="Public endpoints: calls per client (address, or a form's visitor) and "
+        "minute, per endpoint.",
     )
     rate_limit_per_key_per_minute: int = Field(
-        default=600, description="Public endpoints: calls per form API key and minute."
+        default=600,
+        gt=0,
+        description="Ceiling per form API key and minute, all endpoints together.",
+    )
+    rate_limit_per_target_per_minute: int = Field(
+        default=20,
+        gt=0,
+        description="Calls per request (or suppression-checked identifier) and minute, per "
+        "endpoint, whoever makes them.",
+    )
+    rate_limit_per_subject_per_hour: int = Field(
+        default=5, gt=0, description="New requests per subject e-mail address and hour."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed (JSON list; "
+        'e.g. ["10.0.0.5"], or ["*"] behind a balancer no one else can reach). Empty: the '
+        "header is ignored.",
     )
     staff_roles_claim: str = "roles"
     token_ttl_minutes: int = 60 * 8
@@ -78,6 +98,12 @@ class Settings(BaseSettings):
     verification_code_minutes: int = 15
     verification_max_attempts: int = 5
     verification_resend_seconds: int = 60
+    verification_max_sends: int = Field(
+        default=5,
+        gt=0,
+        description="Codes one request can be sent in all (the first and the resends): with "
+        "verification_max_attempts tries each, this caps the guesses per request.",
+    )
     unverified_close_days: int = 14
 
     connectors_file: Path | None = None
@@ -182,6 +208,15 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy settings: X-Forwarded-For is believed only from ``trusted_proxies``.
+    uvicorn's own default trusts 127.0.0.1, so a local proxy would let any client pick the
+    address every per-client limit counts."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 @lru_cache

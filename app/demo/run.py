@@ -18,7 +18,7 @@ from app.demo.config import secret_environment, write_connectors_file
 from app.demo.data import DemoPaths, create_databases
 from app.demo.peers import MAILBOX, DemoPeers, DemoSecrets, require_pymap, running_peers
 from app.demo.people import PEOPLE, DemoPerson
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, proxy_options
 
 Echo = Callable[[str], object]
 
@@ -63,7 +63,12 @@ def run_demo(
             echo(describe(paths, peers, fresh=fresh))
             echo(banner(host, port))
             uvicorn.run(
-                create_app(settings), host=host, port=port, log_config=None, access_log=False
+                create_app(settings),
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                **proxy_options(settings),
             )
     except (KeyboardInterrupt, _Stopped):
         pass

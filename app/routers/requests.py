@@ -16,9 +16,12 @@ from app.deps import (
     RuntimeDep,
     SessionDep,
     StaffReader,
+    TargetLimit,
     rate_limited,
+    rate_limited_by_body,
 )
 from app.domain.requests import RequestKind, RequestStatus
+from app.ratelimit import subject_target
 from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
     CodeIn,
@@ -37,6 +40,7 @@ from app.schemas.requests import (
 from app.services import (
     objections,
     reports,
+    request_access,
     request_views,
     requests,
     restrictions,
@@ -51,12 +55,17 @@ router = APIRouter(prefix="/v1/requests", tags=["requests"])
     status_code=status.HTTP_201_CREATED,
     summary="File a request",
     responses=problems(400, *AUTH, 413, 422, 429),
-    dependencies=[Depends(rate_limited("create"))],
 )
 async def create_request(
-    body: RequestCreate, rt: RuntimeDep, session: SessionDep, caller: CallerDep, response: Response
+    body: RequestCreate,
+    rt: RuntimeDep,
+    session: SessionDep,
+    caller: CallerDep,
+    response: Response,
+    limit: Annotated[TargetLimit, Depends(rate_limited_by_body("create"))],
 ) -> RequestCreated:
     """File a request from a website form (API key) or on a person's behalf (staff)."""
+    await limit(subject_target(body.subject.email, body.subject.national_id))
     created = await requests.create(rt, session, principal=caller, body=body)
     r = created.request
     response.headers["Location"] = f"/v1/requests/{r.id}"
@@ -143,13 +152,19 @@ async def verify_request(
     "/{request_id}/verification/resend",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a new code",
-    responses=problems(*AUTH, 404, 409, 429),
-    dependencies=[Depends(rate_limited("verify"))],
+    responses=problems(*AUTH, 404, 409, 422, 429),
+    dependencies=[Depends(rate_limited("resend"))],
 )
 async def resend_code(
-    request_id: str, rt: RuntimeDep, session: SessionDep, _caller: CallerDep
+    request_id: str,
+    rt: RuntimeDep,
+    session: SessionDep,
+    caller: OptionalPrincipal,
+    token: Annotated[str | None, Query(max_length=200, description="the status token")] = None,
 ) -> RequestSummary:
-    """Send a fresh one-time code to the e-mail on the request (throttled)."""
+    """Send a fresh one-time code to the e-mail on the request (throttled, capped per request).
+    Only the form key that filed the request, the person with the status token, or staff."""
+    await request_access.require_filer_or_token(session, request_id, caller, token)
     request = await requests.resend_code(rt, session, request_id)
     return request_views.summary(request, rt.clock.now())
 
@@ -195,7 +210,8 @@ async def refuse_request(
 @router.post(
     "/{request_id}/withdraw",
     summary="Withdraw the request",
-    responses=problems(*AUTH, 404, 409, 422),
+    responses=problems(*AUTH, 404, 409, 422, 429),
+    dependencies=[Depends(rate_limited("withdraw"))],
 )
 async def withdraw_request(
     request_id: str,
@@ -222,9 +238,10 @@ async def withdraw_request(
     summary="The answer: data and facts",
     responses={
         200: {"content": {"application/json": {}, "text/html": {}}},
-        **problems(401, 403, 404, 409, 422),
+        **problems(401, 403, 404, 409, 422, 429),
     },
     response_class=Response,
+    dependencies=[Depends(rate_limited("report"))],
 )
 async def get_report(
     request_id: str,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import CallerDep, RuntimeDep, SessionDep
+from app.deps import CallerDep, RuntimeDep, SessionDep, TargetLimit, rate_limited_by_body
 from app.domain.errors import InvalidInput
 from app.routers.responses import AUTH, problems
 from app.services import suppression
@@ -25,13 +27,19 @@ class SuppressionAnswer(BaseModel):
     suppressed: bool
 
 
-@router.post("/check", summary="Check the suppression list", responses=problems(*AUTH, 422))
+@router.post("/check", summary="Check the suppression list", responses=problems(*AUTH, 422, 429))
 async def check_suppression(
-    body: SuppressionQuery, rt: RuntimeDep, session: SessionDep, _caller: CallerDep
+    body: SuppressionQuery,
+    rt: RuntimeDep,
+    session: SessionDep,
+    _caller: CallerDep,
+    limit: Annotated[TargetLimit, Depends(rate_limited_by_body("suppression"))],
 ) -> SuppressionAnswer:
     """True when the person objected to direct marketing: never add them back. A POST, so
-    identifiers stay out of URLs and access logs."""
+    identifiers stay out of URLs and access logs. Rate-limited per client, per identifier
+    and per form key, so it cannot be used to sweep a list of people."""
     identifiers = body.model_dump(exclude_none=True)
     if not identifiers:
         raise InvalidInput("give an email, phone or national_id")
+    await limit("|".join(f"{k}={v}" for k, v in sorted(identifiers.items())))
     return SuppressionAnswer(suppressed=await suppression.is_suppressed(rt, session, identifiers))

@@ -367,6 +367,9 @@ async def _send_code(
         wait = challenge.sent_at + timedelta(seconds=rt.settings.verification_resend_seconds)
         if now < wait:
             raise TooManyAttempts("a code was sent recently", int((wait - now).total_seconds()) + 1)
+        if challenge.sends >= rt.settings.verification_max_sends:
+            # Each code brings fresh tries: without a cap, guessing would never end.
+            raise TooManyAttempts("no more codes can be sent for this request; file a new one")
         challenge.sends += 1
         challenge.attempts = 0
     challenge.code_hash = _hasher.hash(code)
