@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import col, select
 
 from app.db.models import WebhookDelivery, WebhookSubscription
@@ -16,6 +16,8 @@ from app.schemas.webhooks import (
     WebhookCreate,
     WebhookCreated,
     WebhookList,
+    WebhookUpdate,
+    WebhookUpdated,
     WebhookView,
 )
 from app.services import webhooks
@@ -46,6 +48,42 @@ async def list_webhooks(session: SessionDep, _admin: Admin) -> WebhookList:
     """All subscriptions (secrets are never shown again)."""
     rows = await session.exec(select(WebhookSubscription).order_by(col(WebhookSubscription.id)))
     return WebhookList(items=[WebhookView.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.patch(
+    "/{webhook_id}",
+    summary="Pause, resume or rotate the secret",
+    responses=problems(*AUTH, 404, 422),
+)
+async def update_webhook(
+    webhook_id: str, body: WebhookUpdate, rt: RuntimeDep, session: SessionDep, admin: Admin
+) -> WebhookUpdated:
+    """``active: false`` pauses deliveries (they wait), ``true`` resumes them;
+    ``rotate_secret: true`` returns a new signing secret, once."""
+    subscription, secret = await webhooks.update(
+        rt,
+        session,
+        webhook_id,
+        active=body.active,
+        rotate_secret=body.rotate_secret,
+        principal=admin,
+    )
+    return WebhookUpdated(**subscription.model_dump(), secret=secret)
+
+
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Unsubscribe",
+    responses=problems(*AUTH, 404),
+    response_class=Response,
+)
+async def delete_webhook(
+    webhook_id: str, rt: RuntimeDep, session: SessionDep, admin: Admin
+) -> Response:
+    """Delete the subscription and its delivery log; nothing more is sent to it."""
+    await webhooks.remove(rt, session, webhook_id, principal=admin)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{webhook_id}/deliveries", summary="Delivery log", responses=problems(*AUTH, 404, 422))

@@ -31,6 +31,23 @@ class WebhookCreated(WebhookView):
     secret: str = Field(description="Signing secret (Standard Webhooks); shown once.")
 
 
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = Field(
+        default=None, description="false pauses deliveries (they wait); true resumes them."
+    )
+    rotate_secret: bool = Field(
+        default=False, description="Replace the signing secret; the new one is shown once."
+    )
+
+
+class WebhookUpdated(WebhookView):
+    secret: str | None = Field(
+        default=None, description="The new signing secret when rotated; shown once."
+    )
+
+
 class WebhookList(BaseModel):
     items: list[WebhookView]
 

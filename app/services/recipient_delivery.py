@@ -18,6 +18,7 @@ from app.domain import letters
 from app.domain.recipients import RecipientSpec
 from app.runtime import Runtime
 from app.security import SYSTEM
+from app.services.outbound import pinned_client
 from app.services.recipient_notices import audit_notice
 from app.services.webhook_delivery import signed_headers
 from app.services.webhooks import check_url
@@ -40,8 +41,9 @@ async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
     claimed = await _claim(rt, limit)
     if not claimed:
         return 0
-    async with httpx.AsyncClient(
-        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
+    async with pinned_client(
+        allow_private=rt.settings.webhooks_allow_private,
+        timeout=rt.settings.webhook_timeout_seconds,
     ) as client:
         for notice_id in claimed:
             await _attempt(rt, client, notice_id)
@@ -123,14 +125,13 @@ async def _send(
             await rt.mailer.send(spec.email, recipient_letter(spec.language, message))
             return None
         if spec.notify == "webhook" and spec.url and spec.secret:
-            return await _post(rt, client, spec, notice_id, message)
+            return await _post(client, spec, notice_id, message)
     except Exception as exc:  # noqa: BLE001 - a failed attempt is recorded and retried
         return type(exc).__name__
     return f"notify {spec.notify} cannot be sent by Innsyn"
 
 
 async def _post(
-    rt: Runtime,
     client: httpx.AsyncClient,
     spec: RecipientSpec,
     notice_id: str,
@@ -143,7 +144,7 @@ async def _post(
     )
     secret = spec.secret.get_secret_value()
     headers = signed_headers(secret, notice_id, body, agent="Innsyn-Notices/1")
-    await check_url(spec.url, allow_private=rt.settings.webhooks_allow_private, require_https=False)
+    await check_url(spec.url, allow_private=True, require_https=False)  # the form; the client pins
     response = await client.post(spec.url, content=body, headers=headers)
     return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 

@@ -20,6 +20,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.db.models import WebhookDelivery, WebhookSubscription
 from app.runtime import Runtime
+from app.services.outbound import Resolver, pinned_client, system_resolver
 from app.services.webhooks import check_url, secret_of
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,7 @@ async def _claim(rt: Runtime, limit: int) -> list[tuple[WebhookDelivery, Webhook
             .join(WebhookSubscription, col(WebhookSubscription.id) == WebhookDelivery.webhook_id)
             .where(
                 WebhookDelivery.status == "pending",
+                col(WebhookSubscription.active).is_(True),  # paused: deliveries wait
                 col(WebhookDelivery.next_attempt_at) <= now,
                 or_(
                     col(WebhookDelivery.lease_expires_at).is_(None),
@@ -73,9 +75,8 @@ async def _send(
     headers = signed_headers(secret_of(rt, sub), delivery.id, body, agent="Innsyn-Webhooks/1")
     started = time.monotonic()
     try:
-        await check_url(
-            sub.url, allow_private=rt.settings.webhooks_allow_private, require_https=False
-        )
+        await check_url(sub.url, allow_private=True, require_https=False)  # the form only
+        # The client's transport resolves, checks and pins the address (no second lookup).
         response = await client.post(sub.url, content=body, headers=headers)
         code: int | None = response.status_code
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
@@ -143,13 +144,15 @@ async def _record(rt: Runtime, delivery_id: str, attempt: Attempt) -> None:
     )
 
 
-async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
+async def deliver_due(rt: Runtime, *, limit: int = 50, resolve: Resolver = system_resolver) -> int:
     """Send what is due now; returns the number of attempts made."""
     claimed = await _claim(rt, limit)
     if not claimed:
         return 0
-    async with httpx.AsyncClient(
-        timeout=rt.settings.webhook_timeout_seconds, follow_redirects=False
+    async with pinned_client(
+        allow_private=rt.settings.webhooks_allow_private,
+        timeout=rt.settings.webhook_timeout_seconds,
+        resolve=resolve,
     ) as client:
         for delivery, subscription in claimed:
             attempt = await _send(rt, client, delivery, subscription)

@@ -6,16 +6,14 @@ so an event is never lost and never sent for a change that was rolled back.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import ipaddress
 import secrets
-import socket
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import col, select
+import httpx
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import WebhookDelivery, WebhookSubscription
@@ -24,6 +22,7 @@ from app.ids import new_id
 from app.runtime import Runtime
 from app.security import Principal
 from app.services import audit
+from app.services.outbound import BlockedAddress, Resolver, resolve_checked, system_resolver
 
 EVENT_TYPES = (
     "request.received",
@@ -43,8 +42,11 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-async def check_url(url: str, *, allow_private: bool, require_https: bool) -> None:
-    """Refuse URLs that would carry credentials or reach internal addresses (SSRF)."""
+async def check_url(
+    url: str, *, allow_private: bool, require_https: bool, resolve: Resolver = system_resolver
+) -> None:
+    """Refuse URLs that would carry credentials or reach internal addresses (SSRF). Deliveries
+    check again, on the address they connect to (``app.services.outbound``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidInput("the webhook URL must be an absolute http(s) URL", field="url")
@@ -55,13 +57,12 @@ async def check_url(url: str, *, allow_private: bool, require_https: bool) -> No
     if allow_private:
         return
     try:
-        infos = await asyncio.to_thread(socket.getaddrinfo, parts.hostname, parts.port or 443)
-    except OSError as exc:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        await resolve_checked(parts.hostname, port, allow_private=False, resolve=resolve)
+    except BlockedAddress as exc:
+        raise InvalidInput("the webhook URL points to a private address", field="url") from exc
+    except (httpx.HTTPError, ValueError) as exc:
         raise InvalidInput("the webhook host does not resolve", field="url") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise InvalidInput("the webhook URL points to a private address", field="url")
 
 
 async def subscribe(
@@ -141,8 +142,62 @@ def _rfc3339(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-async def get(session: AsyncSession, webhook_id: str) -> WebhookSubscription:
-    subscription = await session.get(WebhookSubscription, webhook_id)
+async def get(
+    session: AsyncSession, webhook_id: str, *, for_update: bool = False
+) -> WebhookSubscription:
+    subscription = await session.get(WebhookSubscription, webhook_id, with_for_update=for_update)
     if subscription is None:
         raise NotFound(f"no webhook with id {webhook_id}")
     return subscription
+
+
+async def update(
+    rt: Runtime,
+    session: AsyncSession,
+    webhook_id: str,
+    *,
+    active: bool | None,
+    rotate_secret: bool,
+    principal: Principal,
+) -> tuple[WebhookSubscription, str | None]:
+    """Pause, resume or rotate the secret; returns the subscription and a new secret (shown
+    once) when rotated. Queued deliveries wait while paused and are signed with the secret
+    current when they are sent."""
+    subscription = await get(session, webhook_id, for_update=True)
+    changes = []
+    if active is not None and active != subscription.active:
+        subscription.active = active
+        changes.append("webhook.resumed" if active else "webhook.paused")
+    secret = None
+    if rotate_secret:
+        secret = new_secret()
+        subscription.secret_ciphertext = rt.cipher.seal(secret, purpose=f"webhook:{webhook_id}")
+        changes.append("webhook.secret_rotated")
+    session.add(subscription)
+    await session.flush()
+    for action in changes:
+        await audit.append(
+            session,
+            at=rt.clock.now(),
+            actor=principal.actor,
+            action=action,
+            detail={"webhook_id": webhook_id},
+        )
+    return subscription, secret
+
+
+async def remove(
+    rt: Runtime, session: AsyncSession, webhook_id: str, *, principal: Principal
+) -> None:
+    """Delete the subscription and its delivery log; nothing more is sent to it."""
+    subscription = await get(session, webhook_id, for_update=True)
+    await session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
+    await session.delete(subscription)
+    await session.flush()
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=principal.actor,
+        action="webhook.deleted",
+        detail={"webhook_id": webhook_id},
+    )

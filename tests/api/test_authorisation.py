@@ -48,6 +48,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/webhooks"): {"admin"},
     ("GET", "/v1/webhooks"): {"admin"},
     ("GET", "/v1/webhooks/{webhook_id}/deliveries"): {"admin"},
+    ("PATCH", "/v1/webhooks/{webhook_id}"): {"admin"},
+    ("DELETE", "/v1/webhooks/{webhook_id}"): {"admin"},
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
