@@ -207,3 +207,14 @@ def test_a_jwks_url_without_an_issuer_is_refused_at_startup(tmp_path):
     message = str(caught.value)
     assert "INNSYN_STAFF_JWKS_URL" in message and "INNSYN_STAFF_ISSUER" in message
     assert SIGNING_KEY not in message and DATA_KEY not in message
+
+
+async def test_a_verifier_built_with_keys_but_no_issuer_accepts_no_remote_token(
+    client, runtime, issuer
+):
+    """Defence in depth behind the start-up check: settings copied around it still refuse."""
+    keys_only = runtime.settings.model_copy(update={"staff_jwks_url": f"{issuer.url}/jwks"})
+    runtime.tokens = StaffTokenVerifier(keys_only)
+    for token in (remote(issuer), remote(issuer, iss=None)):
+        response = await client.get("/v1/requests", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
