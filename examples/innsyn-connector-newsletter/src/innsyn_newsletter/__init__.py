@@ -147,7 +147,8 @@ class NewsletterConnector:
 
 
 def _matching(rows: list[dict[str, Any]], subject: SubjectRef) -> list[dict[str, Any]]:
-    emails = {e.strip().lower() for e in subject.emails}
+    """Subscribers with a proven e-mail of the person; a claimed address finds nobody."""
+    emails = {e.strip().lower() for e in subject.proven.emails}
     return [row for row in rows if str(row.get("email", "")).lower() in emails]
 
 
