@@ -78,9 +78,10 @@ def _message(
     rt: Runtime, request: DsrRequest, notice_id: str, item: PlannedNotice, spec: RecipientSpec
 ) -> dict[str, Any]:
     """What the recipient needs to act: whom (only the identifiers it is configured to get),
-    which categories, and for a rectification the corrected values of the changed fields."""
+    which categories, and for a rectification the corrected values of the changed fields.
+    Only proven identifiers are shared: a claimed one may be another person's."""
     vault = SubjectVault(rt.cipher)
-    subject = vault.subject(request)
+    subject = vault.proven_subject(request)
     shared = {k: subject[k] for k in spec.share if subject.get(k)}
     fields = {f for c in item.changes for f in c.fields}
     corrections = vault.details(request).get("changes") or {}
