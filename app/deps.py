@@ -30,12 +30,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """The request is the transaction: commit when the handler returns, roll back on error."""
+    """The request is the transaction: commit when the handler returns, roll back on error,
+    and both before the response is sent (``scope="function"``): a commit that fails is an
+    error answer, never a 2xx for a change that did not happen."""
     async with rt.db.session() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="Staff JWT")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Form client API key")

@@ -16,6 +16,7 @@ from app.services import (
     deadline_alerts,
     hold_recheck,
     holds,
+    letter_outbox,
     recipient_delivery,
     sweeps,
     webhook_delivery,
@@ -44,6 +45,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     every = rt.settings.scheduler_interval_seconds
     jobs: list[tuple[str, Callable[[Runtime], Awaitable[int]], float]] = [
         ("webhook_delivery", webhook_delivery.deliver_due, 2),
+        ("letters", letter_outbox.deliver_due, 5),
         ("recipient_notices", recipient_delivery.deliver_due, 5),
         ("deadline_alerts", deadline_alerts.fire_due_alerts, every),
         ("close_unverified", sweeps.close_unverified, 15 * every),

@@ -174,3 +174,12 @@ async def form_key(runtime: Runtime) -> dict[str, str]:
 def worker(runtime: Runtime) -> Worker:
     """A worker on the test runtime that retries at once (backoff is tested on its own)."""
     return Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)
+
+
+@pytest.fixture
+def service_env(tmp_path: Path, backend: str, database_url: str, runtime) -> dict[str, str]:
+    # ``runtime`` is requested so the shared test database is emptied afterwards.
+    url = database_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/smoke.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INNSYN_")}
+    env |= {"INNSYN_VAR_DIR": str(tmp_path / "var"), "INNSYN_DATABASE_URL": url}
+    return env

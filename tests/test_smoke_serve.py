@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 
 INNSYN = [sys.executable, "-m", "app.cli"]
 
@@ -19,15 +16,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def service_env(tmp_path: Path, backend: str, database_url: str, runtime) -> dict[str, str]:
-    # ``runtime`` is requested so the shared test database is emptied afterwards.
-    url = database_url if backend == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/smoke.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INNSYN_")}
-    env |= {"INNSYN_VAR_DIR": str(tmp_path / "var"), "INNSYN_DATABASE_URL": url}
-    return env
 
 
 def run(env: dict[str, str], *args: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,34 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_AFTER_COMMIT = "innsyn.after_commit"
+_AFTER_ROLLBACK = "innsyn.after_rollback"
+Hook = Callable[[], Awaitable[None]]
+log = structlog.get_logger(__name__)
+
+
+def after_commit(session: AsyncSession, key: str, hook: Hook) -> None:
+    """Run ``hook`` once the unit of work has committed (once per ``key``)."""
+    session.info.setdefault(_AFTER_COMMIT, {}).setdefault(key, hook)
+
+
+def after_rollback(session: AsyncSession, key: str, hook: Hook) -> None:
+    """Run ``hook`` in its own unit of work once this one has rolled back: the record of a
+    failed attempt survives the error that follows it."""
+    session.info.setdefault(_AFTER_ROLLBACK, {}).setdefault(key, hook)
+
+
+async def _run_hooks(session: AsyncSession, name: str) -> None:
+    hooks: dict[str, Hook] = session.info.pop(name, {})
+    session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_AFTER_ROLLBACK, None)
+    for key, hook in hooks.items():
+        try:
+            await hook()
+        except Exception:
+            log.error("unit_of_work_hook_failed", hook=key, exc_info=True)
 
 
 class Database:
@@ -54,14 +83,18 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on any error."""
+        """One unit of work: commit on success, roll back on any error. What must happen only
+        once the outcome is known runs after it, outside the transaction: ``after_commit``
+        work (letters leave) or ``after_rollback`` work (a failed attempt is recorded)."""
         async with self.sessionmaker() as session:
             try:
                 yield session
                 await session.commit()
             except BaseException:
                 await session.rollback()
+                await _run_hooks(session, _AFTER_ROLLBACK)
                 raise
+        await _run_hooks(session, _AFTER_COMMIT)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

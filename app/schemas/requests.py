@@ -127,6 +127,17 @@ class RequestSummary(BaseModel):
     completed_at: datetime | None
 
 
+class LetterView(BaseModel):
+    id: str
+    kind: str = Field(description="e.g. acknowledgement, verification_code, completion")
+    channel: str
+    status: str = Field(description="pending, sending, sent or failed")
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
 class RequestView(RequestSummary):
     subject: dict[str, Any]
     identity: IdentityView
@@ -138,6 +149,9 @@ class RequestView(RequestSummary):
     holds: list[dict[str, Any]] = Field(default_factory=list)
     recipient_notices: list[dict[str, Any]] = Field(
         default_factory=list, description="Art. 19: each recipient told, or why not"
+    )
+    letters: list[LetterView] = Field(
+        default_factory=list, description="Every letter to the person and whether it left"
     )
     outcome: dict[str, Any] | None
     allowed_actions: list[str]

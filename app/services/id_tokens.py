@@ -23,7 +23,7 @@ from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.identity import Binding, Proof, ProofMethod, TokenIdentifiers
 from app.runtime import Runtime
 from app.security import InvalidToken, Principal, VerifiedIdentity
-from app.services import audit
+from app.services import failed_attempts
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ async def check(
     if rt.id_tokens is None:
         raise InvalidInput("id_token verification is not configured", field="id_token")
     if nonce is None and rt.settings.nonce_required:
-        await _refuse(rt, session, principal, request_id, "nonce_missing", {})
+        _refuse(rt, session, principal, request_id, "nonce_missing", {})
         raise VerificationFailed(
             "send id_token_nonce: the nonce the form sent to the identity provider"
         )
@@ -80,7 +80,7 @@ async def check(
         token = await rt.id_tokens.verify(raw_token, nonce=nonce)
         pid = normalise_national_id(token.national_id) if token.national_id else None
     except (InvalidToken, InvalidIdentifier) as exc:
-        await _refuse(rt, session, principal, request_id, "rejected", {})
+        _refuse(rt, session, principal, request_id, "rejected", {})
         raise VerificationFailed(f"the ID token was not accepted: {exc}") from None
     checked = CheckedToken(
         token=token,
@@ -91,13 +91,13 @@ async def check(
     )
     if checked.binding.conflicts:
         kinds = sorted(k.value for k in checked.binding.conflicts)
-        await _refuse(rt, session, principal, request_id, "mismatch", checked.audit_detail())
+        _refuse(rt, session, principal, request_id, "mismatch", checked.audit_detail())
         raise VerificationFailed(
             "the ID token belongs to another person than the one the request is about",
             conflicting=kinds,
         )
     if await session.get(UsedIdToken, _token_key(token)) is not None:
-        await _refuse(rt, session, principal, request_id, "replayed", checked.audit_detail())
+        _refuse(rt, session, principal, request_id, "replayed", checked.audit_detail())
         raise VerificationFailed("this ID token was already used; log in again for a new one")
     return checked
 
@@ -123,7 +123,7 @@ def _token_key(token: VerifiedIdentity) -> str:
     return token_hash(f"{token.issuer}\n{token.token_id}")
 
 
-async def _refuse(
+def _refuse(
     rt: Runtime,
     session: AsyncSession,
     principal: Principal,
@@ -132,12 +132,11 @@ async def _refuse(
     detail: dict[str, Any],
 ) -> None:
     """Keep the record of a refused token although the call itself fails."""
-    await audit.append(
+    failed_attempts.record(
+        rt,
         session,
-        at=rt.clock.now(),
-        actor=principal.actor,
-        action="verification.id_token_rejected",
+        principal,
+        "verification.id_token_rejected",
         request_id=request_id,
         detail={"reason": reason, **detail},
     )
-    await session.commit()

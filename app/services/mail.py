@@ -20,16 +20,20 @@ class Mailer:
         self.smtp_url = smtp_url
         self.outbox = outbox
 
-    def _message(self, to: str, letter: Letter) -> EmailMessage:
+    def _message(self, to: str, letter: Letter, message_id: str | None) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = letter.subject
+        if message_id:
+            message["Message-ID"] = message_id
         message.set_content(letter.body)
         return message
 
-    async def send(self, to: str, letter: Letter) -> None:
-        message = self._message(to, letter)
+    async def send(self, to: str, letter: Letter, *, message_id: str | None = None) -> None:
+        """Send now. ``message_id`` stays the same when a letter is sent again after a crash,
+        so the receiving side can tell a repeat."""
+        message = self._message(to, letter, message_id)
         if self.smtp_url:
             await asyncio.to_thread(self._send_smtp, message)
         else:

@@ -9,7 +9,7 @@ from app.domain import letters
 from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services import audit, holds
+from app.services import audit, holds, letter_outbox
 from app.services.subjects import SubjectVault
 
 # Requests the service files itself whose outcome the person still needs to hear: the
@@ -65,9 +65,8 @@ async def identity_needed(
     )
     email = SubjectVault(rt.cipher).subject(request).get("email")
     if email:
-        await rt.mailer.send(
-            email, letters.stronger_identity(request.language, request.id, systems)
-        )
+        letter = letters.stronger_identity(request.language, request.id, systems)
+        await letter_outbox.queue(rt, session, request, email, letter, kind="identity_needed")
 
 
 async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
@@ -84,4 +83,4 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
     letter = letters.completion(
         request.language, request.id, request.kind, kept, download, _not_searched(request)
     )
-    await rt.mailer.send(email, letter)
+    await letter_outbox.queue(rt, session, request, email, letter, kind="completion")

@@ -14,7 +14,7 @@ from app.domain.identity import Identity
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
-from app.services import audit
+from app.services import audit, letter_outbox
 from app.services.requests import create_follow_up, get
 from app.services.subjects import SubjectVault
 
@@ -83,9 +83,8 @@ async def decide(
     )
     email = subject.get("email")
     if email:
-        await rt.mailer.send(
-            email, letters.objection_decision(request.language, request.id, upheld, grounds)
-        )
+        letter = letters.objection_decision(request.language, request.id, upheld, grounds)
+        await letter_outbox.queue(rt, session, request, email, letter, kind="objection_decision")
     from app.services.planning import advance  # the planner builds on this module's peers
 
     await advance(rt, session, request)

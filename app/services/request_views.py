@@ -23,6 +23,7 @@ from app.schemas.requests import (
     ExtensionView,
     IdentityNeeded,
     IdentityView,
+    LetterView,
     ProofView,
     RequestSummary,
     RequestView,
@@ -31,7 +32,7 @@ from app.schemas.requests import (
     VerificationView,
 )
 from app.security import Principal
-from app.services import audit, holds
+from app.services import audit, holds, letter_outbox
 from app.services.requests import get, overdue
 from app.services.subjects import SubjectVault
 
@@ -95,6 +96,10 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
         **summary(request, rt.clock.now()).model_dump(),
         subject=subject,
         identity=await identity_view(session, request, subject),
+        letters=[
+            LetterView.model_validate(x)
+            for x in await letter_outbox.for_request(session, request.id)
+        ],
         details=vault.details(request),
         extension=extension,
         refusal=refusal,

@@ -42,7 +42,14 @@ from app.ids import new_id
 from app.runtime import Runtime
 from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RequestCreate, VerificationIn
 from app.security import SYSTEM, Principal
-from app.services import audit, id_tokens, suppression, webhooks
+from app.services import (
+    audit,
+    failed_attempts,
+    id_tokens,
+    letter_outbox,
+    suppression,
+    webhooks,
+)
 from app.services.subjects import SubjectVault
 
 log = structlog.get_logger(__name__)
@@ -144,7 +151,7 @@ async def create(
             principal=principal,
         )
         if not checked_token.binding.bound and not subject.get("email"):
-            await _audit_and_commit(rt, session, principal, "verification.id_token_unbound")
+            failed_attempts.record(rt, session, principal, "verification.id_token_unbound")
             raise VerificationFailed(
                 "the ID token proves none of the identifiers the request names, and there is "
                 "no e-mail address to send a code to"
@@ -284,21 +291,6 @@ async def _file(
     return request, token
 
 
-async def _audit_and_commit(
-    rt: Runtime,
-    session: AsyncSession,
-    principal: Principal,
-    action: str,
-    *,
-    request_id: str | None = None,
-) -> None:
-    """Keep the record of a failed verification although the call itself fails."""
-    await audit.append(
-        session, at=rt.clock.now(), actor=principal.actor, action=action, request_id=request_id
-    )
-    await session.commit()
-
-
 async def _mark_verified(
     rt: Runtime,
     session: AsyncSession,
@@ -323,7 +315,7 @@ async def _mark_verified(
     email = vault.subject(request).get("email")
     if email and notify:
         letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
-        await rt.mailer.send(email, letter)
+        await letter_outbox.queue(rt, session, request, email, letter, kind="acknowledgement")
     if request.kind == RequestKind.objection.value and _objects_to_marketing(request, rt):
         # Art. 21(3): absolute for direct marketing; the person is never added back. Only
         # what the person proved goes on the list: a claimed identifier is nobody's wish.
@@ -378,7 +370,8 @@ async def _send_code(
     session.add(challenge)
     await session.flush()
     minutes = rt.settings.verification_code_minutes
-    await rt.mailer.send(email, letters.verification_code(request.language, code, minutes))
+    letter = letters.verification_code(request.language, code, minutes)
+    await letter_outbox.queue(rt, session, request, email, letter, kind="verification_code")
     await audit.append(
         session, at=now, actor=SYSTEM.actor, action="verification.code_sent", request_id=request.id
     )
@@ -460,7 +453,7 @@ async def bound_token(
     )
     adds_only = step_up and bool(checked.binding.adds) and not checked.binding.conflicts
     if not (checked.binding.bound or adds_only):
-        await _audit_and_commit(
+        failed_attempts.record(
             rt, session, principal, "verification.id_token_unbound", request_id=request.id
         )
         raise VerificationFailed(
@@ -506,25 +499,16 @@ async def _check_code(
     try:
         _hasher.verify(challenge.code_hash, code)
     except VerifyMismatchError:
-        await _record_failed_attempt(rt, session, challenge, principal)
+        failed_attempts.record(
+            rt,
+            session,
+            principal,
+            "verification.failed",
+            request_id=challenge.request_id,
+            count_code_try=True,
+        )
         raise VerificationFailed("the code is not correct") from None
     await session.delete(challenge)
-
-
-async def _record_failed_attempt(
-    rt: Runtime, session: AsyncSession, challenge: VerificationChallenge, principal: Principal
-) -> None:
-    """Counted and committed at once: the error that follows must not roll the count back."""
-    challenge.attempts += 1
-    session.add(challenge)
-    await audit.append(
-        session,
-        at=rt.clock.now(),
-        actor=principal.actor,
-        action="verification.failed",
-        request_id=challenge.request_id,
-    )
-    await session.commit()
 
 
 async def extend(
@@ -564,7 +548,7 @@ async def extend(
     email = vault.subject(request).get("email")
     if email:
         letter = letters.extension(request.language, request.id, total, body.reason, due.legal)
-        await rt.mailer.send(email, letter)
+        await letter_outbox.queue(rt, session, request, email, letter, kind="extension")
     return request
 
 
@@ -587,7 +571,7 @@ async def refuse(
     email = vault.subject(request).get("email")
     if email:
         letter = letters.refusal(request.language, request.id, body.reason_code, body.explanation)
-        await rt.mailer.send(email, letter)
+        await letter_outbox.queue(rt, session, request, email, letter, kind="refusal")
     return request
 
 

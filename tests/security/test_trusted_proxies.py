@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from app.settings import Settings, proxy_options
-from tests.test_smoke_serve import INNSYN, free_port, run, service_env  # noqa: F401
+from tests.test_smoke_serve import INNSYN, free_port, run
 
 STATUS = "/v1/requests/req_nothing/status?token=" + "t" * 32
 
@@ -53,7 +53,7 @@ def statuses(base: str, calls: int) -> list[int]:
 
 
 @pytest.fixture
-def env(service_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
+def env(service_env: dict[str, str]) -> dict[str, str]:
     run(service_env, "migrate")
     return service_env | {"INNSYN_RATE_LIMIT_PER_IP_PER_MINUTE": "3", "INNSYN_RUN_WORKERS": "false"}
 

@@ -3,6 +3,7 @@
 from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditEvent
 from app.db.models.holds import LegalHold
+from app.db.models.letters import OutgoingLetter
 from app.db.models.recipients import RecipientNotice
 from app.db.models.requests import DsrRequest, UsedIdToken, VerificationChallenge
 from app.db.models.suppression import Suppression
@@ -16,6 +17,7 @@ __all__ = [
     "DeadlineAlert",
     "DsrRequest",
     "LegalHold",
+    "OutgoingLetter",
     "RecipientNotice",
     "Suppression",
     "Task",
