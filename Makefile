@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check app tests bench examples
 	$(BIN)/ruff format --check app tests bench examples
 	$(BIN)/mypy app
+	$(BIN)/python scripts/check_imports.py app
 
 openapi: $(STAMP)
 	$(BIN)/innsyn openapi --out openapi/openapi.json

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock, SystemClock
 from app.connectors.loader import load_registry
@@ -21,14 +19,6 @@ from app.services.mail import Mailer
 from app.services.recipient_directory import load_directory
 from app.settings import Settings
 
-if TYPE_CHECKING:
-    from sqlmodel.ext.asyncio.session import AsyncSession
-
-    from app.db.models import DsrRequest
-
-# Called in the same transaction when a request becomes verified (the planner hooks in here).
-VerifiedHook = Callable[["Runtime", "AsyncSession", "DsrRequest"], Awaitable[Any]]
-
 
 @dataclass
 class Runtime:
@@ -43,14 +33,8 @@ class Runtime:
     connectors: ConnectorRegistry = field(default_factory=ConnectorRegistry)
     hold_catalogue: HoldCatalogue = field(default_factory=HoldCatalogue)
     recipients: Directory = field(default_factory=Directory)  # Art. 19 routes
-    on_verified: list[VerifiedHook] = field(default_factory=list)
     # Set (after commit) when tasks become due, so this process's workers start at once.
     task_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def __post_init__(self) -> None:
-        from app.jobs.wiring import install  # the planner imports this module
-
-        install(self)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -14,8 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from app.runtime import Runtime
 from app.services import (
     deadline_alerts,
+    flows,
     hold_recheck,
-    holds,
     letter_outbox,
     recipient_delivery,
     sweeps,
@@ -50,7 +50,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
         ("deadline_alerts", deadline_alerts.fire_due_alerts, every),
         ("close_unverified", sweeps.close_unverified, 15 * every),
         ("purge_collected", sweeps.purge_collected, 15 * every),
-        ("expire_holds", holds.expire_due, 15 * every),
+        ("expire_holds", flows.expire_holds, 15 * every),
         ("recheck_holds", hold_recheck.recheck_conditions, 15 * every),
     ]
     for name, job, seconds in jobs:

@@ -18,7 +18,7 @@ from app.schemas.holds import (
     HoldRelease,
     HoldView,
 )
-from app.services import hold_recheck, holds
+from app.services import flows, hold_recheck, holds
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
@@ -90,7 +90,7 @@ async def release_hold(
     hold_id: str, body: HoldRelease, rt: RuntimeDep, session: SessionDep, staff: Approver
 ) -> HoldView:
     """End a hold; the data it kept is then erased by a follow-up erasure."""
-    hold = await holds.release(rt, session, hold_id, principal=staff, reason=body.reason)
+    hold = await flows.release_hold(rt, session, hold_id, principal=staff, reason=body.reason)
     return holds.view(rt, hold)
 
 

@@ -38,13 +38,11 @@ from app.schemas.requests import (
     WithdrawIn,
 )
 from app.services import (
-    objections,
+    flows,
     reports,
     request_access,
     request_views,
     requests,
-    restrictions,
-    step_up,
 )
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
@@ -66,7 +64,7 @@ async def create_request(
 ) -> RequestCreated:
     """File a request from a website form (API key) or on a person's behalf (staff)."""
     await limit(subject_target(body.subject.email, body.subject.national_id))
-    created = await requests.create(rt, session, principal=caller, body=body)
+    created = await flows.file_request(rt, session, principal=caller, body=body)
     r = created.request
     response.headers["Location"] = f"/v1/requests/{r.id}"
     summary = request_views.summary(r, rt.clock.now())
@@ -144,7 +142,7 @@ async def verify_request(
     """Verify the request (e-mail code or ID token from the form; attestation by an
     operator), or prove more once it is verified: an ID token, or staff confirming
     identifiers the person only claimed. Systems that waited for the proof then run."""
-    request = await step_up.verify(rt, session, request_id, principal=caller, body=body)
+    request = await flows.verify(rt, session, request_id, principal=caller, body=body)
     return request_views.summary(request, rt.clock.now())
 
 
@@ -203,7 +201,7 @@ async def refuse_request(
     request_id: str, body: RefuseIn, rt: RuntimeDep, session: SessionDep, staff: Approver
 ) -> RequestSummary:
     """Refuse with a reason code and explanation; the person gets a written refusal."""
-    request = await requests.refuse(rt, session, request_id, principal=staff, body=body)
+    request = await flows.refuse(rt, session, request_id, principal=staff, body=body)
     return request_views.summary(request, rt.clock.now())
 
 
@@ -222,7 +220,7 @@ async def withdraw_request(
     body: WithdrawIn | None = None,
 ) -> RequestSummary:
     """Stop processing: by the person (``token``) or by staff."""
-    request = await requests.withdraw(
+    request = await flows.withdraw(
         rt,
         session,
         request_id,
@@ -269,7 +267,7 @@ async def decide_objection(
     request_id: str, body: ObjectionDecisionIn, rt: RuntimeDep, session: SessionDep, staff: Approver
 ) -> RequestSummary:
     """Record whether processing stops or continues on compelling grounds; the person is told."""
-    request = await objections.decide(
+    request = await flows.decide_objection(
         rt,
         session,
         request_id,
@@ -290,7 +288,7 @@ async def lift_restriction(
     request_id: str, body: LiftRestrictionIn, rt: RuntimeDep, session: SessionDep, staff: Approver
 ) -> RequestSummary:
     """Tell the person, then lift the restriction on the date given (a follow-up request)."""
-    request = await restrictions.lift(
+    request = await flows.lift_restriction(
         rt,
         session,
         request_id,

@@ -36,7 +36,7 @@ from app.jobs.execute import Failed, Succeeded, attempt, subject_ref
 from app.jobs.policy import Failure
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
-from app.services import holds
+from app.services import flows, holds
 
 log = structlog.get_logger(__name__)
 
@@ -216,7 +216,7 @@ async def _settle(rt: Runtime, claim: Claim, answer: Answer, *, actor: str) -> S
         hold = await session.get(LegalHold, claim.hold_id, with_for_update=True)
         if hold is None or hold.status != "active":
             return "gone"  # released by staff meanwhile
-        await holds.end_lapsed(rt, session, hold, actor=actor)
+        await flows.end_lapsed_hold(rt, session, hold, actor=actor)
     log.info(
         "hold_ended",
         hold_id=claim.hold_id,

@@ -31,6 +31,7 @@ from app.runtime import Runtime
 from app.schemas.holds import HoldCreate, HoldView
 from app.security import SYSTEM, Principal
 from app.services import audit, webhooks
+from app.services.requests import create_follow_up
 from app.services.subjects import SubjectVault
 
 ALL_CONNECTORS = "*"
@@ -260,43 +261,45 @@ async def get(session: AsyncSession, hold_id: str) -> LegalHold:
 
 async def release(
     rt: Runtime, session: AsyncSession, hold_id: str, *, principal: Principal, reason: str
-) -> LegalHold:
-    """End a hold by hand (the invoice was paid…); what it kept is then erased."""
+) -> tuple[LegalHold, DsrRequest | None]:
+    """End a hold by hand (the invoice was paid…); what it kept is then erased by the
+    follow-up erasure returned (to be planned), if anything is left to erase."""
     hold = await get(session, hold_id)
     if hold.status != "active":
         raise InvalidTransition(f"the hold is already {hold.status}")
     hold.reason_ciphertext = rt.cipher.seal(
         {"release_reason": reason}, purpose=f"hold-release:{hold.id}"
     )
-    await _end(rt, session, hold, status="released", actor=principal.actor)
-    return hold
+    return hold, await _end(rt, session, hold, status="released", actor=principal.actor)
 
 
-async def expire_due(rt: Runtime) -> int:
-    """Holds whose end date has passed expire, and their data is erased."""
+async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
+    """Dated holds whose end has passed (claimed: another replica skips them)."""
     today = deadlines.receipt_date(rt.clock.now())
-    ended = 0
-    async with rt.db.session() as session:
-        query = select(LegalHold).where(
-            LegalHold.status == "active",
-            col(LegalHold.until).is_not(None),
-            col(LegalHold.until) < today,
-            col(LegalHold.condition).is_(None),
-        )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        for hold in list(await session.exec(query)):
-            await _end(rt, session, hold, status="expired", actor=SYSTEM.actor)
-            ended += 1
-    return ended
+    query = select(LegalHold).where(
+        LegalHold.status == "active",
+        col(LegalHold.until).is_not(None),
+        col(LegalHold.until) < today,
+        col(LegalHold.condition).is_(None),
+    )
+    if not rt.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.exec(query))
 
 
-async def end_lapsed(rt: Runtime, session: AsyncSession, hold: LegalHold, *, actor: str) -> None:
+async def expire(rt: Runtime, session: AsyncSession, hold: LegalHold) -> DsrRequest | None:
+    """The hold's date has passed: it ends; returns the follow-up erasure, if any."""
+    return await _end(rt, session, hold, status="expired", actor=SYSTEM.actor)
+
+
+async def end_lapsed(
+    rt: Runtime, session: AsyncSession, hold: LegalHold, *, actor: str
+) -> DsrRequest | None:
     """The connector no longer finds what the hold rested on (the invoice is paid): the hold
     ends as ``ended`` and what it kept is erased, as after a release."""
     if hold.status != "active":
         raise InvalidTransition(f"the hold is already {hold.status}")
-    await _end(rt, session, hold, status="ended", actor=actor)
+    return await _end(rt, session, hold, status="ended", actor=actor)
 
 
 def subject_of(rt: Runtime, hold: LegalHold) -> dict[str, Any]:
@@ -309,22 +312,23 @@ def subject_of(rt: Runtime, hold: LegalHold) -> dict[str, Any]:
 
 async def _end(
     rt: Runtime, session: AsyncSession, hold: LegalHold, *, status: str, actor: str
-) -> None:
+) -> DsrRequest | None:
     hold.status = status
     hold.ended_at = rt.clock.now()
     hold.ended_by = actor
     session.add(hold)
     await session.flush()
     await _announce(rt, session, hold, f"hold.{status}", actor)
-    await _follow_up(rt, session, hold)
+    return await _follow_up(rt, session, hold)
 
 
-async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> None:
-    """File an erasure of exactly what the hold kept, unless other holds still keep it."""
+async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> DsrRequest | None:
+    """File an erasure of exactly what the hold kept, unless other holds still keep it.
+    It is verified (the request that led here was) and left for the flows to plan."""
     if hold.request_id is not None:
         original = await session.get(DsrRequest, hold.request_id)
         if original is not None and original.kind not in _ERASING:
-            return  # the hold was placed while answering e.g. an access request: nothing to do
+            return None  # placed while answering e.g. an access request: nothing to erase
     subject = subject_of(rt, hold)
     email_hash, national_id_hash = _identity_hashes(rt, subject)
     still = await active_rows(session, email_hash, national_id_hash, hold.request_id or "")
@@ -333,12 +337,10 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
     }
     categories = [c for c in hold.categories if c not in covered]
     if not categories:
-        return
+        return None
     # Erased before: asked again (idempotent) so a row kept only for the held data can go.
     erased = await _erased_before(session, hold) if hold.request_id else []
     categories += [c for c in erased if c not in categories and c not in covered]
-    from app.services.requests import create_follow_up  # the lifecycle depends on holds too
-
     language = original.language if hold.request_id and original else rt.settings.default_language
     follow_up = await create_follow_up(
         rt,
@@ -354,6 +356,7 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Non
     )
     hold.follow_up_request_id = follow_up.id
     session.add(hold)
+    return follow_up
 
 
 async def _erased_before(session: AsyncSession, hold: LegalHold) -> list[str]:

@@ -30,8 +30,9 @@ async def decide(
     upheld: bool,
     grounds: str,
     categories: Sequence[str] = (),
-) -> DsrRequest:
-    """Record the decision and its grounds (sealed), audit it, and tell the person.
+) -> tuple[DsrRequest, DsrRequest | None]:
+    """Record the decision and its grounds (sealed), audit it, and tell the person; returns
+    the request and, when upheld, the erasure it files (for the flows to plan).
 
     Upheld: processing on 6(1)(e)/(f) stops: the service files an erasure of those
     categories (or of the ``categories`` the approver names), which keeps what legal holds
@@ -57,6 +58,7 @@ async def decide(
     request.updated_at = rt.clock.now()
     session.add(request)
     detail: dict[str, object] = {"decision": decision}
+    follow_up = None
     if upheld:
         follow_up = await create_follow_up(
             rt,
@@ -85,10 +87,7 @@ async def decide(
     if email:
         letter = letters.objection_decision(request.language, request.id, upheld, grounds)
         await letter_outbox.queue(rt, session, request, email, letter, kind="objection_decision")
-    from app.services.planning import advance  # the planner builds on this module's peers
-
-    await advance(rt, session, request)
-    return request
+    return request, follow_up
 
 
 def _check_categories(rt: Runtime, categories: Sequence[str]) -> None:

@@ -1,7 +1,7 @@
 """The planner: which connector does what for a request, and what happens when tasks settle.
 
-When a request becomes verified, ``on_verified`` (a ``Runtime.on_verified`` hook, in the same
-transaction) starts it and creates one task per connector × action its kind needs. Every time
+When a request becomes verified, ``start`` (called by the flows, in the same transaction)
+starts it and creates one task per connector × action its kind needs. Every time
 a task changes, ``advance`` moves the request on: the erasure phase after the holds checks,
 ``awaiting_manual`` while a person is needed, ``completed`` with an outcome per connector.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import event, func, insert
 from sqlalchemy import select as sa_select
@@ -32,6 +32,7 @@ from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import audit, notices, recipient_notices, requests, webhooks
 from app.services import holds as hold_service
+from app.services.recipient_notices import TaskOutcome
 from app.services.subjects import SubjectVault
 
 HOLDS_PHASE = 1
@@ -42,7 +43,7 @@ NO_CONNECTORS = "no configured connector handles this kind of request"
 NewTask = dict[str, Any]
 
 
-async def on_verified(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+async def start(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
     """Start the request and plan its first tasks, in the verifying transaction."""
     await requests.transition(rt, session, request, Action.start, SYSTEM)
     tasks = await first_tasks(rt, session, request)
@@ -330,13 +331,6 @@ def _decisions(notes: dict[str, str]) -> dict[str, Any]:
             "follow_up_request_id": notes.get("objection_follow_up"),
         }
     }
-
-
-class TaskOutcome(Protocol):
-    connector: str
-    action: str
-    status: str
-    result: dict[str, Any] | None
 
 
 async def _outcomes(session: AsyncSession, request_id: str) -> Sequence[TaskOutcome]:

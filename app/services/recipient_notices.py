@@ -8,7 +8,7 @@ its route and state, so the controller can show each recipient was told, or why 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,8 +24,15 @@ from app.security import SYSTEM, Principal
 from app.services import audit
 from app.services.subjects import SubjectVault
 
-if TYPE_CHECKING:
-    from app.services.planning import TaskOutcome  # planning calls this module
+
+class TaskOutcome(Protocol):
+    """What a notice is planned from: one task's connector, action, status and result."""
+
+    connector: str
+    action: str
+    status: str
+    result: dict[str, Any] | None
+
 
 Resolution = Literal["sent", "disproportionate", "retry"]
 _SENDABLE = {"email", "webhook"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,14 +31,11 @@ from app.schemas.requests import (
     VerificationView,
 )
 from app.security import Principal
-from app.services import audit, holds, letter_outbox
+from app.services import audit, holds, letter_outbox, recipient_notices, tasks
 from app.services.requests import get, overdue
 from app.services.subjects import SubjectVault
 
 READ_PREFIX = "read."
-# Later parts (tasks, holds) add their sections to the staff view through these.
-ViewSection = Callable[[AsyncSession, DsrRequest], Awaitable[dict[str, Any]]]
-VIEW_SECTIONS: list[ViewSection] = []
 
 
 def summary(request: DsrRequest, now: datetime) -> RequestSummary:
@@ -72,9 +68,8 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
     vault = SubjectVault(rt.cipher)
     notes = vault.notes(request)
     events = await audit.events_for(session, stream=request.id)
-    sections: dict[str, Any] = {}
-    for section in VIEW_SECTIONS:
-        sections.update(await section(session, request))
+    sections: dict[str, Any] = await tasks.task_section(session, request)
+    sections |= await recipient_notices.for_request(session, request)
     sections["holds"] = [
         h.model_dump(mode="json") for h in await holds.for_request(rt, session, request)
     ]

@@ -321,8 +321,6 @@ async def _mark_verified(
         # what the person proved goes on the list: a claimed identifier is nobody's wish.
         proven = vault.proven_subject(request)
         await suppression.add(rt, session, identifiers=proven, request_id=request.id)
-    for hook in rt.on_verified:
-        await hook(rt, session, request)
 
 
 _METHOD_NAMES = {
@@ -567,7 +565,6 @@ async def refuse(
     await webhooks.emit(
         rt, session, "request.refused", _event_data(request) | {"reason_code": body.reason_code}
     )
-    await _stop_work(rt, session, request, principal)
     email = vault.subject(request).get("email")
     if email:
         letter = letters.refusal(request.language, request.id, body.reason_code, body.explanation)
@@ -583,8 +580,9 @@ async def withdraw(
     principal: Principal | None,
     token: str | None,
     reason: str | None,
-) -> DsrRequest:
-    """Stop processing at the person's wish (their status token) or by staff."""
+) -> tuple[DsrRequest, Principal]:
+    """Stop processing at the person's wish (their status token) or by staff; returns the
+    request and who withdrew it."""
     request = await get(session, request_id, for_update=True)
     vault = SubjectVault(rt.cipher)
     if principal is None and token is None:
@@ -598,17 +596,7 @@ async def withdraw(
     if reason:
         vault.add_note(request, "withdraw_reason", reason)
     await transition(rt, session, request, Action.withdraw, principal)
-    await _stop_work(rt, session, request, principal)
-    return request
-
-
-async def _stop_work(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, principal: Principal
-) -> None:
-    """Nothing more runs for a withdrawn or refused request (a running call finishes)."""
-    from app.services.tasks import cancel_open_tasks  # tasks build on this module
-
-    await cancel_open_tasks(rt, session, request.id, actor=principal.actor)
+    return request, principal
 
 
 def _objects_to_marketing(request: DsrRequest, rt: Runtime) -> bool:

@@ -36,8 +36,9 @@ async def lift(
     reason: str,
     effective_at: datetime | None,
     informed_otherwise: str | None,
-) -> DsrRequest:
-    """Tell the person (e-mail, or staff note how they were told), then schedule the lift."""
+) -> tuple[DsrRequest, DsrRequest]:
+    """Tell the person (e-mail, or staff note how they were told), then schedule the lift:
+    returns the request and the lift it files (for the flows to plan)."""
     require_staff_role(Action.refuse, principal.roles)  # an approver's call
     request = await get(session, request_id, for_update=True)
     vault = SubjectVault(rt.cipher)
@@ -91,7 +92,7 @@ async def lift(
         request_id=request.id,
         detail={"follow_up_request_id": follow_up.id, "effective_at": when.isoformat()},
     )
-    return request
+    return request, follow_up
 
 
 def _check_liftable(request: DsrRequest, details: dict[str, Any]) -> None:

@@ -1,9 +1,8 @@
-"""Proving identity, first or more: the use case behind ``POST /v1/requests/{id}/verification``.
+"""Proving more about a verified request's person (Art. 12(6), proportionate step-up).
 
-A request waiting for verification is verified (``requests.verify``). A request already
-verified can be proven more (Art. 12(6), proportionate step-up): an ID token that proves the
-national id a registry needs, or staff confirming identifiers the person only claimed. The
-proof is added to the request and the tasks that waited for it run.
+An ID token that proves the national id a registry needs, or staff confirming identifiers
+the person only claimed: the proof is added to the request and audited; the flows then run
+the tasks that waited for it.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from app.domain.requests import RequestStatus
 from app.runtime import Runtime
 from app.schemas.requests import CodeIn
 from app.security import Principal
-from app.services import audit, id_tokens, planning, requests
+from app.services import audit, id_tokens, requests
 from app.services.subjects import SubjectVault
 
 _PROVABLE = frozenset(
@@ -25,20 +24,11 @@ _PROVABLE = frozenset(
 )
 
 
-async def verify(
-    rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: CodeIn
-) -> DsrRequest:
-    """Verify a request waiting for it, or add a proof to one already verified."""
-    request = await requests.get(session, request_id)
-    if RequestStatus(request.status) is RequestStatus.received:
-        return await requests.verify(rt, session, request_id, principal=principal, body=body)
-    return await prove_more(rt, session, request_id, principal=principal, body=body)
-
-
 async def prove_more(
     rt: Runtime, session: AsyncSession, request_id: str, *, principal: Principal, body: CodeIn
 ) -> DsrRequest:
-    """Step-up: an ID token or a staff confirmation proves more; waiting systems run."""
+    """Step-up: an ID token or a staff confirmation proves more (the flows then run the
+    systems that waited for it)."""
     request = await requests.get(session, request_id, for_update=True)
     if RequestStatus(request.status) not in _PROVABLE:
         raise InvalidTransition(f"the request is {request.status}: nothing more to prove")
@@ -69,5 +59,4 @@ async def prove_more(
         request_id=request.id,
         detail=detail | requests.proof_detail(proof),
     )
-    await planning.release_waiting(rt, session, request)
     return request

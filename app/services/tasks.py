@@ -19,7 +19,7 @@ from app.domain.requests import TERMINAL, RequestStatus, Role
 from app.jobs.queue import abandoned_on_last_attempt, still_abandoned
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
-from app.services import audit, planning, request_views, requests, webhooks
+from app.services import audit, planning, requests, webhooks
 
 CLOSABLE = frozenset({TaskStatus.manual, TaskStatus.failed})
 CANCELLABLE = (
@@ -317,8 +317,3 @@ def task_view(task: Task) -> dict[str, Any]:
 
 async def task_section(session: AsyncSession, request: DsrRequest) -> dict[str, Any]:
     return {"tasks": [task_view(t) for t in await planning.tasks_of(session, request.id)]}
-
-
-def register_view_section() -> None:
-    if task_section not in request_views.VIEW_SECTIONS:
-        request_views.VIEW_SECTIONS.append(task_section)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services import holds
+from app.services import flows
 
 
 async def erasure(client, staff, email="ola@example.no"):
@@ -106,9 +106,9 @@ async def test_holds_expire_by_date_and_are_followed_up(client, staff, runtime, 
         await client.post("/v1/holds", json=hold_body(until=until), headers=staff["approver"])
     ).json()
     clock.advance(timedelta(days=3))
-    assert await holds.expire_due(runtime) == 0  # kept through the last day
+    assert await flows.expire_holds(runtime) == 0  # kept through the last day
     clock.advance(timedelta(days=1))
-    assert await holds.expire_due(runtime) == 1
+    assert await flows.expire_holds(runtime) == 1
     listed = (await client.get("/v1/holds", headers=staff["auditor"])).json()["items"]
     assert listed[0]["id"] == hold["id"]
     assert listed[0]["status"] == "expired"

@@ -13,7 +13,7 @@ from app.domain.requests import Role
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
 from app.security import Principal
-from app.services import requests
+from app.services import flows, requests
 
 OPERATOR = Principal(kind="staff", id="operator-1", roles=frozenset({Role.operator}))
 EMAIL = "kari.nordmann@example.no"
@@ -36,7 +36,7 @@ async def file_verified(
         }
     )
     async with rt.db.session() as session:
-        created = await requests.create(rt, session, principal=OPERATOR, body=body)
+        created = await flows.file_request(rt, session, principal=OPERATOR, body=body)
     return created.request.id
 
 

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from app.connectors.protocol import Capability, HoldFinding
-from app.db.models import LegalHold, Task
+from app.db.models import DsrRequest, LegalHold, Task
+from app.services import planning
 from tests.jobs.conftest import EMAIL, audit_actions, file_verified, load
 from tests.jobs.systems import MemorySystem, category, registry
 
@@ -38,17 +39,19 @@ async def test_tasks_are_created_with_the_state_change(runtime):
     }
 
 
-async def test_a_failing_hook_leaves_no_tasks_behind(runtime):
+async def test_a_failing_plan_leaves_no_request_nor_tasks_behind(runtime, monkeypatch):
+    """Filing, verifying and planning are one unit of work."""
     runtime.connectors = registry(MemorySystem("crm"))
 
     async def refuse(*_args):
         raise RuntimeError("planning aborted")
 
-    runtime.on_verified.append(refuse)
+    monkeypatch.setattr(planning, "first_tasks", refuse)
     with pytest.raises(RuntimeError, match="planning aborted"):
         await file_verified(runtime)
     async with runtime.db.session() as session:
         assert list(await session.exec(select(Task))) == []
+        assert list(await session.exec(select(DsrRequest))) == []
 
 
 async def test_access_collects_from_every_system_that_can(runtime, worker):
@@ -198,14 +201,14 @@ async def test_withdrawing_consent_erases_only_consent_based_data(runtime, worke
 
 
 async def test_withdrawn_requests_do_not_run_their_pending_tasks(runtime, worker):
-    from app.services import requests
+    from app.services import flows
     from tests.jobs.conftest import OPERATOR
 
     crm = MemorySystem("crm")
     runtime.connectors = registry(crm)
     request_id = await file_verified(runtime)
     async with runtime.db.session() as session:
-        await requests.withdraw(
+        await flows.withdraw(
             runtime, session, request_id, principal=OPERATOR, token=None, reason=None
         )
 
