@@ -12,11 +12,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from app.domain.kinds import ERASING_KINDS
 from app.domain.requests import RequestKind
 
-ERASING_KINDS = frozenset(
-    {RequestKind.erasure, RequestKind.objection, RequestKind.withdraw_consent}
-)
+__all__ = [
+    "ERASING_KINDS",
+    "CategoryFacts",
+    "ErasurePlan",
+    "HeldCategory",
+    "Hold",
+    "in_scope",
+    "plan",
+    "portable",
+]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import HoldFinding
 from app.db.models import DsrRequest, LegalHold, Task
 from app.db.models.tasks import TaskAction
-from app.domain import deadlines
+from app.domain import deadlines, kinds
 from app.domain.erasure_plan import Hold
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
 from app.domain.identity import IdentifierKind, Identity, present_kinds
@@ -327,7 +327,7 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Dsr
     It is verified (the request that led here was) and left for the flows to plan."""
     if hold.request_id is not None:
         original = await session.get(DsrRequest, hold.request_id)
-        if original is not None and original.kind not in _ERASING:
+        if original is not None and not kinds.policy(original.kind).erasing:
             return None  # placed while answering e.g. an access request: nothing to erase
     subject = subject_of(rt, hold)
     email_hash, national_id_hash = _identity_hashes(rt, subject)
@@ -369,10 +369,3 @@ async def _erased_before(session: AsyncSession, hold: LegalHold) -> list[str]:
         )
     )
     return [c for task in rows for c in (task.params or {}).get("categories", [])]
-
-
-_ERASING = {
-    RequestKind.erasure.value,
-    RequestKind.objection.value,
-    RequestKind.withdraw_consent.value,
-}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest
-from app.domain import letters
-from app.domain.requests import Channel, RequestKind
+from app.domain import kinds, letters
+from app.domain.requests import Channel
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import audit, holds, letter_outbox
@@ -15,7 +15,6 @@ from app.services.subjects import SubjectVault
 # Requests the service files itself whose outcome the person still needs to hear: the
 # erasure after an upheld objection says what legal holds keep.
 _TOLD = {"objection_upheld"}
-_ANSWERED_WITH_A_REPORT = {RequestKind.access.value, RequestKind.portability.value}
 
 
 async def kept_data(
@@ -77,9 +76,10 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
     if not email:
         return
     download = None
-    if request.kind in _ANSWERED_WITH_A_REPORT:
+    answer_is_a_report = kinds.policy(request.kind).answered_with_report
+    if answer_is_a_report:
         download = f"{rt.settings.public_base_url}/v1/requests/{request.id}/report"
-    kept = [] if request.kind in _ANSWERED_WITH_A_REPORT else await kept_data(rt, session, request)
+    kept = [] if answer_is_a_report else await kept_data(rt, session, request)
     letter = letters.completion(
         request.language, request.id, request.kind, kept, download, _not_searched(request)
     )

@@ -21,9 +21,10 @@ from app.connectors.protocol import Capability
 from app.connectors.registry import ConnectorInstance
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
-from app.domain import erasure_plan, objections
-from app.domain.erasure_plan import ERASING_KINDS, CategoryFacts
+from app.domain import erasure_plan, kinds, objections
+from app.domain.erasure_plan import CategoryFacts
 from app.domain.identity import IdentifierKind, Identity
+from app.domain.kinds import ERASING_KINDS, FirstStep
 from app.domain.requests import Action, RequestKind, RequestStatus
 from app.ids import new_id
 from app.jobs.policy import DONE, request_status_for
@@ -103,20 +104,21 @@ async def release_waiting(rt: Runtime, session: AsyncSession, request: DsrReques
 
 async def first_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -> list[NewTask]:
     kind = RequestKind(request.kind)
+    step = kinds.policy(kind)
     details = SubjectVault(rt.cipher).details(request)
     instances = _in_scope(rt.connectors.active(), details)
-    if kind in (RequestKind.access, RequestKind.portability):
+    if step.first_step is FirstStep.collect:
         return [
             _collect(rt, request, kind, i)
             for i in _able(instances, Capability.collect)
-            if kind is RequestKind.access or erasure_plan.portable(_facts(i))
+            if not step.portable_only or erasure_plan.portable(_facts(i))
         ]
-    if kind is RequestKind.rectification:
+    if step.first_step is FirstStep.rectify:
         return [
             new_task(rt, request, i, TaskAction.rectify)
             for i in _able(instances, Capability.rectify)
         ]
-    if kind is RequestKind.restriction:
+    if step.first_step is FirstStep.restrict:
         lift = bool(details.get("lift", False))
         tasks = [
             new_task(rt, request, i, TaskAction.restrict, params={"lift": lift})
@@ -175,7 +177,7 @@ def _collect(
     rt: Runtime, request: DsrRequest, kind: RequestKind, instance: ConnectorInstance
 ) -> NewTask:
     params: dict[str, Any] = {}
-    if kind is RequestKind.portability:
+    if kinds.policy(kind).portable_only:
         params["only_categories"] = erasure_plan.portable(_facts(instance))
     return new_task(rt, request, instance, TaskAction.collect, params=params)
 
@@ -301,7 +303,8 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
     if target is RequestStatus.completed:
         tasks = await _outcomes(session, request.id)
         request.outcome = build_outcome(request, tasks) | _decisions(notes)
-        await recipient_notices.plan(rt, session, request, tasks)
+        if kinds.policy(request.kind).tells_recipients:  # Art. 19
+            await recipient_notices.plan(rt, session, request, tasks)
         await requests.transition(
             rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
         )

@@ -16,13 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import DataCategory
 from app.db.models import CollectedData, DsrRequest
 from app.db.models.tasks import collected_purpose
+from app.domain import kinds
 from app.domain.errors import InvalidTransition
-from app.domain.requests import RequestKind
 from app.runtime import Runtime
 from app.services import holds
 from app.services.request_views import summary
-
-REPORT_KINDS = {RequestKind.access.value, RequestKind.portability.value}
 
 _RIGHTS = {
     "nb": (
@@ -48,9 +46,9 @@ def _facts(category: DataCategory | None) -> dict[str, Any]:
 
 async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> dict[str, Any]:
     """The structured answer; portability keeps only the data the person provided."""
-    if request.kind not in REPORT_KINDS:
+    if not kinds.policy(request.kind).answered_with_report:
         raise InvalidTransition("only access and portability requests have a report")
-    portable_only = request.kind == RequestKind.portability.value
+    portable_only = kinds.policy(request.kind).portable_only
     rows = await session.exec(
         select(CollectedData)
         .where(CollectedData.request_id == request.id)

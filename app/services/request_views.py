@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import AuditEvent, DsrRequest, Task
 from app.db.models.tasks import TaskStatus
-from app.domain import deadlines
+from app.domain import deadlines, kinds
 from app.domain.errors import InvalidInput, InvalidTransition, NotPermitted, Unauthenticated
 from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.identity import Identity, present_kinds
@@ -225,10 +225,8 @@ async def subject_status(
         raise NotPermitted("the status token does not match this request")
     view = summary(request, rt.clock.now())
     download = None
-    if request.status == RequestStatus.completed.value and request.kind in (
-        RequestKind.access.value,
-        RequestKind.portability.value,
-    ):
+    answered = kinds.policy(request.kind).answered_with_report
+    if request.status == RequestStatus.completed.value and answered:
         download = f"/v1/requests/{request.id}/report?format=json&token={token}"
     waiting = await waiting_systems(session, request) if request.status not in _CLOSED else []
     return SubjectStatus(
