@@ -152,3 +152,32 @@ def shift(deadline: Deadline, days: int) -> Deadline:
 def end_of_day_utc(day: date) -> datetime:
     """The last instant of ``day`` in Oslo, in UTC: a deadline is met until then (D3)."""
     return datetime.combine(day, time.max, tzinfo=OSLO).astimezone(UTC)
+
+
+MAX_EXTENSION_MONTHS = 2  # Art. 12(3)
+
+
+def extension_refused(now: datetime, legal_due: date, already: int, months: int) -> str | None:
+    """Why an extension by ``months`` cannot be granted now, or None when it can: it must be
+    decided before the first deadline ends, and two further months is all the law allows."""
+    if now > end_of_day_utc(legal_due):
+        return "the first deadline has passed: it can no longer be extended"
+    if already + months > MAX_EXTENSION_MONTHS:
+        return f"already extended by {already} month(s); the law allows two in all"
+    return None
+
+
+def overdue(open_: bool, effective_due_at: datetime, now: datetime) -> bool:
+    """An open request whose deadline in force has ended."""
+    return open_ and now > effective_due_at
+
+
+def alert_points(
+    now: datetime, effective_due_at: datetime, target: date, days_before: Sequence[int]
+) -> list[str]:
+    """Alert points reached now, most urgent first: overdue once the legal deadline in force
+    has ended, else ``due_in_<n>d`` counted back from the un-rolled target (D4)."""
+    if now > effective_due_at:
+        return ["overdue"]
+    today = receipt_date(now)
+    return [f"due_in_{d}d" for d in sorted(days_before) if today >= target - timedelta(days=d)]

@@ -21,12 +21,9 @@ from app.services import audit, webhooks
 
 
 def alerts_due(request: DsrRequest, now: datetime, days_before: list[int]) -> list[str]:
-    """Alert points reached now, most urgent first (alerts use the un-rolled target, D4)."""
-    if now > request.effective_due_at:
-        return ["overdue"]
-    today = deadlines.receipt_date(now)
+    """Alert points reached now, most urgent first (the rule is ``deadlines.alert_points``)."""
     target = request.extended_target_date or request.target_due_date
-    return [f"due_in_{d}d" for d in sorted(days_before) if today >= target - timedelta(days=d)]
+    return deadlines.alert_points(now, request.effective_due_at, target, days_before)
 
 
 async def _claim(session: AsyncSession, request_id: str, alert: str, now: datetime) -> bool:

@@ -32,7 +32,7 @@ from app.schemas.requests import (
 )
 from app.security import Principal
 from app.services import audit, holds, letter_outbox, recipient_notices, tasks
-from app.services.requests import get, overdue
+from app.services.requests import get
 from app.services.subjects import SubjectVault
 
 READ_PREFIX = "read."
@@ -52,7 +52,9 @@ def summary(request: DsrRequest, now: datetime) -> RequestSummary:
         effective_due_at=request.effective_due_at,
         target_due_date=request.extended_target_date or request.target_due_date,
         legal_due_date=extended or request.legal_due_date,
-        overdue=overdue(request, now),
+        overdue=deadlines.overdue(
+            RequestStatus(request.status) not in TERMINAL, request.effective_due_at, now
+        ),
         verification=VerificationView(
             method=request.verification_method,
             state=request.verification_state,

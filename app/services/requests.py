@@ -517,13 +517,12 @@ async def extend(
     request = await get(session, request_id, for_update=True)
     next_status(RequestStatus(request.status), Action.extend)
     now = rt.clock.now()
-    if now > deadlines.end_of_day_utc(request.legal_due_date):
-        raise InvalidTransition("the first deadline has passed: it can no longer be extended")
+    refused = deadlines.extension_refused(
+        now, request.legal_due_date, request.extension_months, body.months
+    )
+    if refused:
+        raise InvalidTransition(refused)
     total = request.extension_months + body.months
-    if total > 2:
-        raise InvalidTransition(
-            f"already extended by {request.extension_months} month(s); the law allows two in all"
-        )
     due = deadlines.extended_deadline(deadlines.receipt_date(request.received_at), total)
     request.extension_months = total
     request.extended_target_date = due.target
@@ -614,7 +613,3 @@ def _event_data(request: DsrRequest) -> dict[str, Any]:
         "status": request.status,
         "due_at": request.effective_due_at.isoformat().replace("+00:00", "Z"),
     }
-
-
-def overdue(request: DsrRequest, now: datetime) -> bool:
-    return request.status not in {s.value for s in TERMINAL} and now > request.effective_due_at

@@ -292,3 +292,31 @@ def test_first_deadline_properties(received: date) -> None:
     assert deadline.legal >= deadline.target > received
     assert is_working_day(deadline.legal)
     assert (deadline.legal - deadline.target).days <= 5
+
+
+def test_extension_is_refused_after_the_first_deadline_or_beyond_two_months():
+    from app.domain.deadlines import end_of_day_utc, extension_refused
+
+    due = date(2026, 4, 2)
+    before = end_of_day_utc(due) - timedelta(hours=1)
+    assert extension_refused(before, due, already=0, months=2) is None
+    assert extension_refused(before, due, already=1, months=1) is None
+    assert "two in all" in (extension_refused(before, due, already=1, months=2) or "")
+    after = end_of_day_utc(due) + timedelta(seconds=1)
+    assert "has passed" in (extension_refused(after, due, already=0, months=1) or "")
+
+
+def test_alert_points_count_back_from_the_target_and_overdue_from_the_legal_end():
+    from app.domain.deadlines import alert_points, end_of_day_utc, overdue
+
+    target, legal = date(2026, 4, 4), date(2026, 4, 6)  # a Saturday, rolled to Monday
+    end = end_of_day_utc(legal)
+    at = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    assert alert_points(at, end, target, [7, 1]) == ["due_in_7d"]
+    assert alert_points(datetime(2026, 4, 3, 12, tzinfo=UTC), end, target, [7, 1]) == [
+        "due_in_1d",
+        "due_in_7d",
+    ]
+    assert alert_points(end + timedelta(seconds=1), end, target, [7, 1]) == ["overdue"]
+    assert overdue(True, end, end + timedelta(seconds=1))
+    assert not overdue(False, end, end + timedelta(seconds=1))
