@@ -7,7 +7,8 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm bench-fanout
 
-$(STAMP): pyproject.toml scripts/bootstrap.sh examples/innsyn-connector-newsletter/pyproject.toml
+$(STAMP): pyproject.toml scripts/bootstrap.sh examples/innsyn-connector-newsletter/pyproject.toml \
+		support/innsyn-peers/pyproject.toml
 	bash scripts/bootstrap.sh $(VENV)
 	@touch $(STAMP)
 
@@ -23,8 +24,8 @@ test: $(STAMP)
 		$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench examples
-	$(BIN)/ruff format --check app tests bench examples
+	$(BIN)/ruff check app tests bench examples support scripts
+	$(BIN)/ruff format --check app tests bench examples support scripts
 	$(BIN)/mypy app
 	$(BIN)/python scripts/check_imports.py app
 

@@ -22,3 +22,5 @@ fi
 "$venv/bin/python" -m pip install --quiet -e '.[dev]'
 # The example third-party connector, installed through its own entry point (tests use it).
 "$venv/bin/python" -m pip install --quiet -e examples/innsyn-connector-newsletter
+# The loopback stand-ins the tests and the demo run against (not part of the service).
+"$venv/bin/python" -m pip install --quiet -e support/innsyn-peers

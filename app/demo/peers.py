@@ -1,6 +1,6 @@
 """The demo's loopback services: a chat tool, a support mailbox and an Elhub-style registry.
 
-They are the peers the connector tests run against (``app.connectors.testing.peers``),
+They are the peers the connector tests run against (``innsyn_peers``),
 started in this process on ``127.0.0.1`` and free ports, and seeded with the demo people.
 Their data lives in memory: every start of the demo begins with the same chats, e-mails
 and registry entries.
@@ -13,10 +13,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 
-from app.connectors.testing.peers import imap as imap_peer
-from app.connectors.testing.peers.elhub import ElhubPeer
-from app.connectors.testing.peers.intercom import IntercomState
-from app.connectors.testing.peers.intercom import serve as serve_intercom
+from innsyn_peers import imap as imap_peer
+from innsyn_peers.elhub import ElhubPeer
+from innsyn_peers.intercom import IntercomState
+from innsyn_peers.intercom import serve as serve_intercom
+
 from app.connectors.testing.server import serve_app
 from app.demo.people import PEOPLE, DemoPerson
 
@@ -62,10 +63,10 @@ class DemoPeers:
 
 def require_pymap() -> None:
     """The IMAP stand-in is pymap, a development dependency: say how to get it."""
-    if find_spec("pymap") is None:
+    if find_spec("pymap") is None or find_spec("innsyn_peers") is None:
         raise DemoUnavailable(
-            "the demo's mailbox needs pymap, a development dependency; install it with "
-            "`.venv/bin/pip install -e '.[dev]'` (make run does this)"
+            "the demo's loopback services need pymap and innsyn-peers, development packages; "
+            "install them with `bash scripts/bootstrap.sh` (make run does this)"
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from innsyn_peers.elhub import ElhubPeer
 
 from app.connectors import ConnectorConfigError, ConnectorValidationError, Health
 from app.connectors.builtin.manual import ManualConfig, ManualConnector
@@ -16,7 +17,6 @@ from app.connectors.builtin.registry import RegistryConfig, RegistryConnector
 from app.connectors.registry import BrokenConnector, ConnectorInstance, ConnectorRegistry
 from app.connectors.status import describe, probe, render_text
 from app.connectors.testing import closed_url, serve_app
-from app.connectors.testing.peers.elhub import ElhubPeer
 from app.main import create_app
 from app.runtime import Runtime
 from app.settings import Settings

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from innsyn_peers.elhub import ElhubPeer
 
 from app.connectors.testing import closed_url, serve_app
-from app.connectors.testing.peers.elhub import ElhubPeer
 
 TOKEN = "cli-t0ken-2f9a"
 INNSYN = [sys.executable, "-c", "from app.cli import main; main()"]

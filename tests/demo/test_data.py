@@ -89,7 +89,7 @@ def test_connectors_file_names_secrets_only_as_variables(tmp_path: Path) -> None
         render({k: v for k, v in values.items() if k != "elhub_url"})
 
 
-def test_missing_pymap_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_demo_packages_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(peers, "find_spec", lambda _name: None)
-    with pytest.raises(peers.DemoUnavailable, match=r"pip install -e '\.\[dev\]'"):
+    with pytest.raises(peers.DemoUnavailable, match=r"bash scripts/bootstrap\.sh"):
         peers.require_pymap()

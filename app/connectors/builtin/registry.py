@@ -6,7 +6,7 @@ returns the master data and metering-point ids (GSRN) with ``external_controller
 self-service link for the Art. 15 answer; ``rectify`` sends corrected master data (which is
 also the Art. 19 notice to the registry); ``erase`` never deletes and reports every category
 ``not_erasable`` under GDPR 17(3)(b); ``find_holds`` reports that hold; restriction is not
-supported. The API shape is the one of ``app.connectors.testing.peers.elhub``.
+supported. The API shape is the one of ``innsyn_peers.elhub``.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 
 import pytest
+from innsyn_peers import imap as imap_peer
 
 from app.connectors.builtin.imap import ImapConnector
 from app.connectors.errors import ConnectorConfigError, ConnectorTransientError
 from app.connectors.protocol import ErasureOutcome, SubjectRef
 from app.connectors.testing import ConnectorContract
-from app.connectors.testing.peers import imap as imap_peer
 from tests.connectors.builtin.test_imap_support import (
     Account,
     account,

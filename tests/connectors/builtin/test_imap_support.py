@@ -12,10 +12,10 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from innsyn_peers import imap as imap_peer
 
 from app.connectors.builtin.imap import ImapConfig, ImapConnector
 from app.connectors.builtin.imap_wire import parse_list, quote, read_message
-from app.connectors.testing.peers import imap as imap_peer
 
 PYMAP_USER, PYMAP_PASSWORD = "support@example.test", "pymap-pass-5e1f"
 

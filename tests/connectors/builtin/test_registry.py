@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from innsyn_peers.elhub import ElhubPeer, gsrn_check_digit
 
 from app.connectors import (
     ConnectorConfigError,
@@ -15,7 +16,6 @@ from app.connectors import (
 )
 from app.connectors.builtin.registry import LEGAL_REFERENCE, RegistryConfig, RegistryConnector
 from app.connectors.testing import ConnectorContract, closed_url, serve_app
-from app.connectors.testing.peers.elhub import ElhubPeer, gsrn_check_digit
 
 KARI_FNR = "15076500565"
 PER_FNR = "24058012345"

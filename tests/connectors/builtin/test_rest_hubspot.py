@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import pytest
+from innsyn_peers.hubspot import HubspotState, seed_demo
 
 from app.connectors.builtin.rest import RestConnector
 from app.connectors.errors import ConnectorPermanentError, ConnectorTransientError
 from app.connectors.protocol import ErasureOutcome, SubjectRef
 from app.connectors.testing import ConnectorContract
-from app.connectors.testing.peers.hubspot import HubspotState, seed_demo
 from tests.connectors.builtin.test_rest_support import (
     HUBSPOT_TOKEN,
     build,

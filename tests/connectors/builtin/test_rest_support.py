@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from innsyn_peers import hubspot, intercom
 
 from app.connectors.builtin.rest import RestConnector
 from app.connectors.builtin.rest_config import RestConfig
 from app.connectors.loader import expand_env, read_file
-from app.connectors.testing.peers import hubspot, intercom
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "connectors"
 INTERCOM_TOKEN = "ic-secret-7f3a9d2b"
