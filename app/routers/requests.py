@@ -22,6 +22,7 @@ from app.deps import (
 )
 from app.domain.requests import RequestKind, RequestStatus
 from app.ratelimit import subject_target
+from app.routers.report_headers import report_headers
 from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
     CodeIn,
@@ -254,8 +255,10 @@ async def get_report(
     report = await reports.build(rt, session, request)
     await request_views.record_read(rt, session, request, reader, "report")
     if format_ == "html":
-        return HTMLResponse(reports.render_html(report, request.language))
-    return JSONResponse(report)
+        return HTMLResponse(
+            reports.render_html(report, request.language), headers=report_headers(html=True)
+        )
+    return JSONResponse(report, headers=report_headers(html=False))
 
 
 @router.post(
