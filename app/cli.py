@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from app.domain.requests import Role
-from app.settings import get_settings, proxy_options
+from app.settings import Settings, get_settings, proxy_options
 
 cli = typer.Typer(no_args_is_help=True, help="Innsyn: GDPR data-subject requests as a service.")
 apikey_cli = typer.Typer(no_args_is_help=True, help="Form-client API keys.")
@@ -29,10 +30,27 @@ def _banner(host: str, port: int) -> str:
     )
 
 
+def _refuse_exposed_dev_keys(settings: Settings, host: str, *, allow: bool) -> None:
+    from app.exposure import ExposedDevelopmentKeys, check_listen_address
+
+    try:
+        check_listen_address(settings, host, allow=allow)
+    except ExposedDevelopmentKeys as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    allow_dev_keys_on_network: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dev-keys-on-network",
+            help="Serve development keys on a non-loopback address (never in production use)",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP API (and, by default, the in-process workers)."""
     import uvicorn
@@ -41,8 +59,9 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
-    configure()
     host = host or settings.host
+    _refuse_exposed_dev_keys(settings, host, allow=allow_dev_keys_on_network)
+    configure()
     port = port if port is not None else settings.port
     typer.echo(_banner(host, port))
     uvicorn.run(
@@ -67,6 +86,8 @@ def demo(
     from app.demo.peers import DemoUnavailable
     from app.demo.run import run_demo
 
+    settings = get_settings()
+    _refuse_exposed_dev_keys(settings, host or settings.host, allow=False)
     try:
         run_demo(host=host, port=port, reset=reset, banner=_banner, echo=typer.echo)
     except DemoUnavailable as exc:
@@ -210,6 +231,7 @@ def connectors_check(
 
 
 def main() -> None:
+    os.umask(0o077)  # whatever the service writes under var/ is its user's alone
     cli()
 
 

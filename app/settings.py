@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from functools import lru_cache
@@ -11,7 +12,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.files import private_dir, write_private
+
 DEV_SECRETS_FILE = "dev-secrets.json"
+# Generated under var/ outside production; required from the environment in production.
+DEV_KEYS = ("signing_key", "data_key", "audit_key")
+PRODUCTION_REQUIRED = ("data_key", "audit_key", "staff_issuer")
 
 
 class HoldPolicy(BaseModel):
@@ -27,7 +33,11 @@ class HoldPolicy(BaseModel):
 class Settings(BaseSettings):
     """Everything the service can be configured with; see the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="INNSYN_", env_file=".env", extra="ignore")
+    # Errors name the setting, never its value: pydantic would otherwise print every input
+    # (keys included) next to a failed check.
+    model_config = SettingsConfigDict(
+        env_prefix="INNSYN_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production", "test"] = "development"
     var_dir: Path = Path("var")
@@ -41,6 +51,15 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = Field(
         default=None,
         description="Key that encrypts personal data at rest (urlsafe base64, 32 bytes).",
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit trail's HMAC chain and checkpoint signatures; kept out "
+        "of the database (at least 32 characters).",
+    )
+    allow_dev_keys_on_network: bool = Field(
+        default=False,
+        description="Let `innsyn serve` listen on a non-loopback address outside production.",
     )
     staff_issuer: str | None = Field(
         default=None, description="Issuer of staff JWTs in production (the company's IdP)."
@@ -163,37 +182,42 @@ class Settings(BaseSettings):
             # Without an issuer every token those keys sign (for any client) would be accepted.
             raise ValueError("INNSYN_STAFF_JWKS_URL needs INNSYN_STAFF_ISSUER: set both or neither")
         if self.env == "production":
-            missing = [n for n in ("signing_key", "data_key") if getattr(self, n) is None]
-            if missing and not self.staff_issuer:
-                raise ValueError(f"production needs INNSYN_{missing[0].upper()} or an OIDC issuer")
-            if self.data_key is None:
-                raise ValueError("production needs INNSYN_DATA_KEY")
+            missing = [
+                f"INNSYN_{name.upper()}"
+                for name in PRODUCTION_REQUIRED
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(
+                    f"production needs {', '.join(missing)}: INNSYN_DATA_KEY and "
+                    "INNSYN_AUDIT_KEY are 32 random bytes in urlsafe base64 from your secret "
+                    "store; INNSYN_STAFF_ISSUER is your identity provider, which issues staff "
+                    "tokens (INNSYN_SIGNING_KEY is for development only and is not used in "
+                    "production)"
+                )
         else:
             self._load_dev_secrets()
+        if self.audit_key is not None and len(self.audit_key.get_secret_value()) < 32:
+            raise ValueError("INNSYN_AUDIT_KEY must be at least 32 characters")
         return self
 
     def _load_dev_secrets(self) -> None:
         """Outside production, create and keep local keys so the CLI and the server agree."""
-        if self.signing_key is not None and self.data_key is not None:
+        if all(getattr(self, name) is not None for name in DEV_KEYS):
             return
         path = self.var_dir / DEV_SECRETS_FILE
         stored: dict[str, str] = {}
         if path.exists():
             stored = json.loads(path.read_text())
-        if "signing_key" not in stored or "data_key" not in stored:
-            import base64
-
+        if any(name not in stored for name in DEV_KEYS):
             stored.setdefault("signing_key", secrets.token_urlsafe(48))
-            stored.setdefault(
-                "data_key", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
-            )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(stored))
-            path.chmod(0o600)
-        if self.signing_key is None:
-            self.signing_key = SecretStr(stored["signing_key"])
-        if self.data_key is None:
-            self.data_key = SecretStr(stored["data_key"])
+            for name in ("data_key", "audit_key"):
+                stored.setdefault(name, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            private_dir(self.var_dir)
+            write_private(path, json.dumps(stored).encode())
+        for name in DEV_KEYS:
+            if getattr(self, name) is None:
+                setattr(self, name, SecretStr(stored[name]))
 
     @property
     def nonce_required(self) -> bool:

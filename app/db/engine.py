@@ -12,6 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.files import private_sqlite
+
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """WAL, foreign keys and ``BEGIN IMMEDIATE``: SQLite then serialises writers cleanly
@@ -70,7 +72,7 @@ class Database:
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(Path(path))
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from app.files import private_sqlite
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -14,7 +16,7 @@ def alembic_config(database_url: str) -> Config:
     if database_url.startswith("sqlite") and "///" in database_url:
         path = database_url.split("///", 1)[1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite(Path(path))
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))

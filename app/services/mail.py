@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from app.domain.letters import Letter
+from app.files import private_dir, write_private
 from app.ids import new_id
 
 
@@ -50,5 +52,20 @@ class Mailer:
             smtp.send_message(message)
 
     def _write_outbox(self, message: EmailMessage) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        (self.outbox / f"{new_id('mail')}.eml").write_bytes(message.as_bytes())
+        private_dir(self.outbox)
+        write_private(self.outbox / f"{new_id('mail')}.eml", message.as_bytes())
+
+    def purge_outbox(self, *, older_than: datetime) -> int:
+        """Delete outbox letters written before ``older_than``: they hold codes and names."""
+        if not self.outbox.is_dir():
+            return 0
+        cutoff = older_than.timestamp()
+        purged = 0
+        for path in self.outbox.glob("*.eml"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    purged += 1
+            except FileNotFoundError:  # another replica purged it first
+                continue
+        return purged

@@ -6,6 +6,7 @@ every change goes through the normal lifecycle rules.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import col, delete, select
@@ -79,4 +80,6 @@ async def purge_collected(rt: Runtime) -> int:
                 detail={"after_days": rt.settings.purge_after_days},
             )
             purged += 1
+    # The development outbox holds codes and letters with names: it goes with the data.
+    await asyncio.to_thread(rt.mailer.purge_outbox, older_than=cutoff)
     return purged
