@@ -132,7 +132,8 @@ def migrate() -> None:
     from app.db.migrate import upgrade
 
     settings = get_settings()
-    upgrade(settings.database_url)
+    key = settings.audit_key.get_secret_value() if settings.audit_key is not None else None
+    upgrade(settings.database_url, audit_key=key)
     typer.echo("database is at the newest schema version")
 
 

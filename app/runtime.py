@@ -10,6 +10,7 @@ from app.connectors.loader import load_registry
 from app.connectors.registry import ConnectorRegistry
 from app.crypto import DataCipher
 from app.db.engine import Database
+from app.domain.audit import AuditKey
 from app.domain.holds import HoldCatalogue, policy
 from app.domain.recipients import Directory
 from app.jobs.factory import registry_from_env
@@ -39,9 +40,12 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
         assert settings.data_key is not None
+        assert settings.audit_key is not None
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(
+                settings.database_url, audit_key=AuditKey(settings.audit_key.get_secret_value())
+            ),
             clock=clock or SystemClock(),
             cipher=DataCipher(settings.data_key.get_secret_value()),
             mailer=Mailer(

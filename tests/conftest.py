@@ -22,6 +22,7 @@ from app.clock import FrozenClock
 from app.crypto import DataCipher
 from app.db.engine import Database
 from app.db.migrate import upgrade
+from app.domain.audit import AuditKey
 from app.domain.requests import Role
 from app.jobs.policy import IMMEDIATE
 from app.jobs.runner import Worker
@@ -34,6 +35,7 @@ from app.settings import Settings
 BACKENDS = [b.strip() for b in os.environ.get("INNSYN_TEST_BACKENDS", "sqlite").split(",") if b]
 SIGNING_KEY = "test-signing-key-" + "x" * 32
 DATA_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+AUDIT_KEY = base64.urlsafe_b64encode(b"a" * 32).decode()
 
 
 def _pg_url_for_worker(worker: str) -> str:
@@ -90,7 +92,7 @@ async def database_url(
 
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
+    db = Database(database_url, audit_key=AuditKey(AUDIT_KEY))
     yield db
     await db.dispose()
 
@@ -119,6 +121,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         signing_key=SIGNING_KEY,  # type: ignore[arg-type]
         data_key=DATA_KEY,  # type: ignore[arg-type]
+        audit_key=AUDIT_KEY,  # type: ignore[arg-type]
         run_workers=False,
         run_scheduler=False,
         webhooks_allow_private=True,

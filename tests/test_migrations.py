@@ -41,3 +41,57 @@ async def test_downgrade_to_base_and_up_again(backend, tmp_path):
     await asyncio.to_thread(upgrade, url)
     await asyncio.to_thread(downgrade, url, "base")
     await asyncio.to_thread(upgrade, url)
+
+
+async def test_existing_audit_events_are_rechained_under_the_key(backend, database_url, tmp_path):
+    """Events written before 0003 come out keyed, in one global chain, with their heads."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from app.db.engine import Database
+    from app.db.migrate import upgrade
+    from app.domain.audit import AuditKey
+    from app.services import audit
+    from tests.conftest import AUDIT_KEY, _ensure_pg_database
+
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'rechain.db'}"
+    else:
+        url = database_url + "_rechain"
+        await _ensure_pg_database(url)
+    await asyncio.to_thread(upgrade, url, "0001")
+    old = Database(url)
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+    async with old.engine.begin() as conn:
+        for n, (stream, seq) in enumerate([("req_a", 1), ("system", 1), ("req_a", 2)]):
+            await conn.execute(
+                text(
+                    "INSERT INTO audit_events (stream, seq, request_id, at, actor, action, "
+                    "detail, prev_hash, hash) VALUES (:s, :q, :r, :at, 'system:innsyn', :a, "
+                    "'{}', 'x', 'y')"
+                ),
+                {
+                    "s": stream,
+                    "q": seq,
+                    "r": None if stream == "system" else stream,
+                    "at": at,
+                    "a": f"old.{n}",
+                },
+            )
+    await old.dispose()
+    await asyncio.to_thread(lambda: upgrade(url, audit_key=AUDIT_KEY))
+    db = Database(url, audit_key=AuditKey(AUDIT_KEY))
+    try:
+        async with db.session() as session:
+            trail = await audit.check_trail(session, None, from_genesis=True)
+            assert trail.check.findings == [] and trail.head_global_seq == 3
+            for stream in ("req_a", "system"):
+                events = await audit.events_for(session, stream=stream)
+                assert (await audit.check_stream_of(session, stream, events)).findings == []
+            await audit.append(session, at=datetime.now(UTC), actor="system", action="new")
+        async with db.session() as session:
+            trail = await audit.check_trail(session, None, from_genesis=True)
+            assert trail.check.findings == [] and trail.head_global_seq == 4
+    finally:
+        await db.dispose()

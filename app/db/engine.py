@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.audit import AuditKey
 from app.files import private_sqlite
 
 
@@ -65,7 +66,7 @@ async def _run_hooks(session: AsyncSession, name: str) -> None:
 class Database:
     """Owns the engine; ``session()`` yields a transaction that commits or rolls back."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, audit_key: AuditKey | None = None, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -79,8 +80,12 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+        # Every session carries the audit key (never stored in the database) for its appends.
         self.sessionmaker = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+            self.engine,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            info={"audit_key": audit_key} if audit_key is not None else {},
         )
 
     @asynccontextmanager

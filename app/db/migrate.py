@@ -23,8 +23,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, audit_key: str | None = None) -> None:
+    """``audit_key`` re-chains existing audit events when a migration needs it (never stored)."""
+    config = alembic_config(database_url)
+    if audit_key is not None:
+        config.attributes["audit_key"] = audit_key
+    command.upgrade(config, revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:

@@ -1,7 +1,8 @@
-"""Appending to and reading the audit trail, inside the caller's transaction."""
+"""Appending to and checking the audit trail, inside the caller's transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -11,16 +12,37 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.models import AuditEvent
-from app.domain.audit import GENESIS, chain_breaks, event_hash
+from app.db.models import AuditEvent, AuditHead, DsrRequest
+from app.domain.audit import (
+    GENESIS,
+    GLOBAL_STREAM,
+    AuditKey,
+    Check,
+    Checkpoint,
+    Finding,
+    Head,
+    Link,
+    anchor_findings,
+    check_global,
+    check_stream,
+)
 
 SYSTEM_STREAM = "system"
+AUDIT_KEY_INFO = "audit_key"  # where a session finds the key: Database puts it in session.info
 
 
-def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+def key_of(session: AsyncSession) -> AuditKey:
+    key = session.info.get(AUDIT_KEY_INFO)
+    if not isinstance(key, AuditKey):
+        raise RuntimeError("the database was opened without an audit key (INNSYN_AUDIT_KEY)")
+    return key
+
+
+def hashed_fields(event: AuditEvent) -> dict[str, Any]:
     return {
         "stream": event.stream,
         "seq": event.seq,
+        "global_seq": event.global_seq,
         "request_id": event.request_id,
         "at": event.at,
         "actor": event.actor,
@@ -29,6 +51,20 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
         "to_status": event.to_status,
         "detail": event.detail,
     }
+
+
+@dataclass
+class _Heads:
+    """The heads a transaction holds: the global one (locked) and each stream it wrote to."""
+
+    global_head: AuditHead
+    streams: dict[str, AuditHead] = field(default_factory=dict)
+
+
+# Keyed weakly by the transaction: the lock on the global head holds until it ends, so later
+# appends in it need neither the lock nor the heads again (a request's creation appends
+# several events). Gone with the transaction.
+_heads: WeakKeyDictionary[SessionTransaction, _Heads] = WeakKeyDictionary()
 
 
 async def append(
@@ -42,19 +78,24 @@ async def append(
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add one event to its stream's chain. Callers never pass personal data in ``detail``."""
+    """Add one event to its stream's chain and the global chain. Callers never pass personal
+    data in ``detail``."""
+    key = key_of(session)
     stream = request_id or SYSTEM_STREAM
     await session.connection()  # begins the transaction, if it has not begun
     transaction = session.sync_session.get_transaction()
     assert transaction is not None
-    heads = _heads.setdefault(transaction, {})
-    head = heads.get(stream)
-    if head is None:
-        head = await _locked_head(session, stream)
-    seq, prev_hash = head
+    heads = _heads.get(transaction)
+    if heads is None:
+        heads = _heads[transaction] = _Heads(await _locked_global_head(session))
+    stream_head = heads.streams.get(stream)
+    if stream_head is None:
+        stream_head = heads.streams[stream] = await _stream_head(session, stream)
+    global_head = heads.global_head
     event = AuditEvent(
         stream=stream,
-        seq=seq + 1,
+        seq=stream_head.seq + 1,
+        global_seq=global_head.seq + 1,
         request_id=request_id,
         at=at,
         actor=actor,
@@ -62,38 +103,53 @@ async def append(
         from_status=from_status,
         to_status=to_status,
         detail=detail or {},
-        prev_hash=prev_hash,
+        prev_hash=stream_head.hash,
+        global_prev_hash=global_head.hash,
         hash="",
     )
-    event.hash = event_hash(event.prev_hash, _hashed_fields(event))
+    event.hash = key.event_hash(event.prev_hash, event.global_prev_hash, hashed_fields(event))
     session.add(event)
+    stream_head.seq, stream_head.hash = event.seq, event.hash
+    global_head.seq, global_head.hash = event.global_seq, event.hash
     await session.flush()
-    heads[stream] = (event.seq, event.hash)
     return event
 
 
-# The head of each stream this transaction appended to: it holds the stream's lock until it
-# ends, so later appends in it need neither the lock nor the head again (a request's
-# creation appends several events). Keyed weakly by the transaction: gone with it.
-_heads: WeakKeyDictionary[SessionTransaction, dict[str, tuple[int, str]]] = WeakKeyDictionary()
-
-
-async def _locked_head(session: AsyncSession, stream: str) -> tuple[int, str]:
-    """Lock the stream for this transaction and read its last (seq, hash)."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        # Serialise appends per stream; SQLite already serialises writers (BEGIN IMMEDIATE).
+async def _locked_global_head(session: AsyncSession) -> AuditHead:
+    """Lock the global head for this transaction (PostgreSQL: the row; SQLite already
+    serialises writers with BEGIN IMMEDIATE) and read it. Only this row is locked, and always
+    first, so appends never deadlock on each other."""
+    query = (
+        select(AuditHead)
+        .where(AuditHead.stream == GLOBAL_STREAM)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = (await session.exec(query)).first()
+    if head is None:  # a new database: create the row; racing replicas agree on one
         await session.exec(  # type: ignore[call-overload]
-            text("SELECT pg_advisory_xact_lock(hashtext(:s))"), params={"s": stream}
+            text(
+                "INSERT INTO audit_heads (stream, seq, hash) VALUES (:stream, 0, :hash) "
+                "ON CONFLICT (stream) DO NOTHING"
+            ),
+            params={"stream": GLOBAL_STREAM, "hash": GENESIS},
         )
-    last = (
-        await session.exec(
-            select(AuditEvent.seq, AuditEvent.hash)
-            .where(AuditEvent.stream == stream)
-            .order_by(col(AuditEvent.seq).desc())
-            .limit(1)
-        )
-    ).first()
-    return (last[0], last[1]) if last else (0, GENESIS)
+        head = (await session.exec(query)).one()
+    return head
+
+
+async def _stream_head(session: AsyncSession, stream: str) -> AuditHead:
+    """Read under the global lock, which every writer of stream heads holds."""
+    query = (
+        select(AuditHead)
+        .where(AuditHead.stream == stream)
+        .execution_options(populate_existing=True)
+    )
+    head = (await session.exec(query)).first()
+    if head is None:
+        head = AuditHead(stream=stream, seq=0, hash=GENESIS)
+        session.add(head)
+    return head
 
 
 async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
@@ -103,7 +159,95 @@ async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
     return list(rows)
 
 
-def verify(events: list[AuditEvent]) -> list[int]:
-    """Sequence numbers of events that break the chain (empty when it verifies)."""
-    triples = [(e.prev_hash, e.hash, _hashed_fields(e)) for e in events]
-    return [events[i].seq for i in chain_breaks(triples)]
+def link(event: AuditEvent) -> Link:
+    return Link(
+        stream=event.stream,
+        seq=event.seq,
+        global_seq=event.global_seq,
+        request_id=event.request_id,
+        prev_hash=event.prev_hash,
+        global_prev_hash=event.global_prev_hash,
+        hash=event.hash,
+        fields=hashed_fields(event),
+    )
+
+
+async def _head(session: AsyncSession, stream: str) -> Head | None:
+    row = (
+        await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.stream == stream))
+    ).first()
+    return Head(row[0], row[1]) if row else None
+
+
+async def check_stream_of(session: AsyncSession, stream: str, events: list[AuditEvent]) -> Check:
+    """The stream's events against the key and its head; a request that exists must have some."""
+    should_exist = False
+    if stream != SYSTEM_STREAM:
+        should_exist = await session.get(DsrRequest, stream) is not None
+    return check_stream(
+        key_of(session),
+        stream,
+        [link(e) for e in events],
+        await _head(session, stream),
+        should_exist=should_exist,
+    )
+
+
+@dataclass
+class TrailCheck:
+    check: Check
+    anchor: str  # "checkpoint" (given), "latest_checkpoint" (stored), or "genesis"
+    anchor_global_seq: int
+    head_global_seq: int | None
+
+
+async def check_trail(
+    session: AsyncSession, checkpoint: Checkpoint | None, *, from_genesis: bool = False
+) -> TrailCheck:
+    """The global chain from ``checkpoint`` to its head: gaps, edits, missing tails, rollback.
+
+    Without a checkpoint, from the latest stored one (so a check costs what was written since),
+    or from genesis when asked."""
+    from app.services import audit_checkpoints
+
+    key = key_of(session)
+    source = "checkpoint"
+    findings: list[Finding] = []
+    if checkpoint is None and not from_genesis:
+        checkpoint, findings = await audit_checkpoints.latest(session)
+        source = "latest_checkpoint" if checkpoint is not None else "genesis"
+    elif checkpoint is None:
+        source = "genesis"
+    head = await _head(session, GLOBAL_STREAM)
+    anchor = Head(0, GENESIS)
+    if checkpoint is not None:
+        stored = (
+            await session.exec(
+                select(AuditEvent).where(AuditEvent.global_seq == checkpoint.global_seq)
+            )
+        ).first()
+        findings += anchor_findings(checkpoint, link(stored) if stored else None, head)
+        anchor = Head(checkpoint.global_seq, checkpoint.hash)
+    events = await session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.global_seq) > anchor.seq)
+        .order_by(col(AuditEvent.global_seq))
+    )
+    check = check_global(key, (link(e) for e in events), head, anchor=anchor)
+    check.findings[:0] = findings
+    return TrailCheck(
+        check=check,
+        anchor=source,
+        anchor_global_seq=anchor.seq,
+        head_global_seq=head.seq if head else None,
+    )
+
+
+def verify(key: AuditKey, events: list[AuditEvent]) -> list[int]:
+    """Sequence numbers of events that break their stream's chain (empty when it verifies)."""
+    if not events:
+        return []
+    check = check_stream(key, events[0].stream, [link(e) for e in events], None)
+    return sorted(
+        {f.seq for f in check.findings if f.seq is not None and f.problem != "unanchored"}
+    )

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from app.services import audit
-from tests.conftest import DATA_KEY, SIGNING_KEY
+from tests.conftest import AUDIT_KEY, DATA_KEY, SIGNING_KEY
 from tests.jobs import crashy_connector
 from tests.jobs.conftest import file_verified, load
 
@@ -118,6 +118,7 @@ def workers(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         "INNSYN_ENV": "test",
         "INNSYN_DATABASE_URL": pg_url,
         "INNSYN_DATA_KEY": DATA_KEY,
+        "INNSYN_AUDIT_KEY": AUDIT_KEY,
         "INNSYN_SIGNING_KEY": SIGNING_KEY,
         "INNSYN_VAR_DIR": str(tmp_path / "var"),
         "INNSYN_CONNECTOR_FACTORY": "tests.jobs.crashy_connector:registry",
@@ -196,7 +197,7 @@ async def test_a_killed_workers_task_is_taken_over_and_finished(runtime, fx, wor
                 t for e in events if e.action == "task.succeeded" for t in e.detail["tasks"]
             ]
             assert sorted(t["connector"] for t in succeeded) == ["sys0", "sys1", "sys2", "sys3"]
-            assert audit.verify(events) == []
+            assert audit.verify(audit.key_of(session), events) == []
     collect_calls = await fx.fetch(
         "SELECT count(finished_at) AS n FROM fx_calls WHERE action='collect'"
         " GROUP BY request_id, system"

@@ -1,7 +1,7 @@
 """Every table, imported here so ``SQLModel.metadata`` (and Alembic) sees them all."""
 
 from app.db.models.apikeys import ApiKey
-from app.db.models.audit import AuditEvent
+from app.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from app.db.models.holds import LegalHold
 from app.db.models.letters import OutgoingLetter
 from app.db.models.recipients import RecipientNotice
@@ -12,7 +12,9 @@ from app.db.models.webhooks import DeadlineAlert, WebhookDelivery, WebhookSubscr
 
 __all__ = [
     "ApiKey",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditHead",
     "CollectedData",
     "DeadlineAlert",
     "DsrRequest",

@@ -19,3 +19,5 @@ class ApiKey(SQLModel, table=True):
     scopes: str = Field(default="requests:create", max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Written at most once a minute per key, so busy forms do not turn reads into writes.
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

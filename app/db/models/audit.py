@@ -1,4 +1,5 @@
-"""Append-only audit trail, hash-chained per stream (a request, or ``system``)."""
+"""Append-only audit trail: per-stream chains (a request, or ``system``) inside one global
+chain, their heads, and the signed checkpoints taken of the global head."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     stream: str = Field(max_length=40, index=True)
     seq: int
+    global_seq: int = Field(unique=True)
     request_id: str | None = Field(default=None, max_length=40, index=True)
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=200)
@@ -28,4 +30,29 @@ class AuditEvent(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=32)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
+    global_prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The last event of each stream, and of the global chain (stream ``*``). Appends lock
+    the global row, so concurrent transactions never fork the chain."""
+
+    __tablename__ = "audit_heads"
+
+    stream: str = Field(primary_key=True, max_length=40)
+    seq: int
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed checkpoint of the global head; operators keep a copy outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    global_seq: int
+    hash: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=200)
+    token: str = Field(max_length=1000)
