@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from app.domain.requests import Role
+from app.security import Principal
 from app.settings import Settings, get_settings, proxy_options
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from app.runtime import Runtime
+
+T = TypeVar("T")
 
 cli = typer.Typer(no_args_is_help=True, help="Innsyn: GDPR data-subject requests as a service.")
 apikey_cli = typer.Typer(no_args_is_help=True, help="Form-client API keys.")
 cli.add_typer(apikey_cli, name="apikey")
+audit_cli = typer.Typer(no_args_is_help=True, help="The audit trail: checkpoints, checks.")
+cli.add_typer(audit_cli, name="audit")
 connectors_cli = typer.Typer(no_args_is_help=True, help="Configured connectors.")
 cli.add_typer(connectors_cli, name="connectors")
 
@@ -152,22 +164,148 @@ def token(
     typer.echo(issue_local_token(settings, subject=subject, roles=role, ttl_minutes=minutes))
 
 
-@apikey_cli.command("create")
-def apikey_create(name: Annotated[str, typer.Option(help="Who uses the key")]) -> None:
-    """Create an API key for a website form backend; it is shown once."""
-    from app.runtime import Runtime
-    from app.services import apikeys
+def _operator() -> Principal:
+    """Who ran the command, for the audit trail: the local user name."""
+    import getpass
 
-    async def run() -> str:
+    try:
+        return Principal(kind="cli", id=getpass.getuser())
+    except (KeyError, OSError):
+        return Principal(kind="cli", id="unknown")
+
+
+def _with_runtime(work: Callable[[Runtime, AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction against the configured database."""
+    from app.runtime import Runtime
+
+    async def run() -> T:
         rt = Runtime.build(get_settings())
         try:
             async with rt.db.session() as session:
-                _row, key = await apikeys.create(rt, session, name=name)
-            return key
+                return await work(rt, session)
         finally:
             await rt.db.dispose()
 
-    typer.echo(asyncio.run(run()))
+    return asyncio.run(run())
+
+
+@contextmanager
+def _domain_errors_exit() -> Iterator[None]:
+    """A refused action (unknown key, already revoked) is a message and exit 1."""
+    from app.domain.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+
+
+@apikey_cli.command("create")
+def apikey_create(name: Annotated[str, typer.Option(help="Who uses the key")]) -> None:
+    """Create an API key for a website form backend; it is shown once."""
+    from app.services import apikeys
+
+    async def work(rt: Runtime, session: AsyncSession) -> str:
+        _row, key = await apikeys.create(rt, session, name=name, principal=_operator())
+        return key
+
+    typer.echo(_with_runtime(work))
+
+
+@apikey_cli.command("list")
+def apikey_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (as GET /v1/apikeys)")
+    ] = False,
+) -> None:
+    """Every key: id, name, prefix, status, created, last used. Never a secret."""
+    from app.routers.apikeys import view
+    from app.schemas.apikeys import ApiKeyList
+    from app.services import apikeys
+
+    async def work(_rt: Runtime, session: AsyncSession) -> ApiKeyList:
+        return ApiKeyList(items=[view(r) for r in await apikeys.listed(session)])
+
+    keys = _with_runtime(work)
+    if as_json:
+        typer.echo(keys.model_dump_json(indent=2))
+        return
+    for k in keys.items:
+        used = k.last_used_at.isoformat(timespec="minutes") if k.last_used_at else "never"
+        typer.echo(
+            f"{k.id}  ik_{k.prefix}_…  {k.status:<7}  created {k.created_at:%Y-%m-%d}  "
+            f"last used {used}  {k.name}"
+        )
+
+
+@apikey_cli.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_…)")]) -> None:
+    """Revoke a key: refused from the next call on, on every replica."""
+    from app.services import apikeys
+
+    async def work(rt: Runtime, session: AsyncSession) -> None:
+        await apikeys.revoke(rt, session, key_id, principal=_operator())
+
+    with _domain_errors_exit():
+        _with_runtime(work)
+    typer.echo(f"revoked {key_id}")
+
+
+@apikey_cli.command("rotate")
+def apikey_rotate(key_id: Annotated[str, typer.Argument(help="The key's id (key_…)")]) -> None:
+    """Give a key a new secret (printed once); the old secret is refused at once."""
+    from app.services import apikeys
+
+    async def work(rt: Runtime, session: AsyncSession) -> str:
+        _row, key = await apikeys.rotate(rt, session, key_id, principal=_operator())
+        return key
+
+    with _domain_errors_exit():
+        typer.echo(_with_runtime(work))
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit trail's head and print the checkpoint: store it outside Innsyn."""
+    from app.services import audit_checkpoints
+
+    async def work(rt: Runtime, session: AsyncSession) -> str:
+        row = await audit_checkpoints.take(session, at=rt.clock.now(), actor=_operator().actor)
+        return row.token
+
+    typer.echo(_with_runtime(work))
+
+
+@audit_cli.command("verify")
+def audit_verify(
+    checkpoint: Annotated[
+        str | None, typer.Option(help="A checkpoint kept elsewhere (default: from genesis)")
+    ] = None,
+) -> None:
+    """Check the whole global chain (from genesis, or a checkpoint); exit 1 on any finding."""
+    from app.domain.audit import InvalidCheckpoint
+    from app.services import audit
+
+    async def work(_rt: Runtime, session: AsyncSession) -> audit.TrailCheck:
+        anchor = audit.key_of(session).open(checkpoint) if checkpoint else None
+        return await audit.check_trail(session, anchor, from_genesis=True)
+
+    try:
+        trail = _with_runtime(work)
+    except InvalidCheckpoint as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for f in trail.check.findings:
+        where = f"request {f.request_id}" if f.request_id else (f.stream or "unknown stream")
+        typer.echo(f"{f.problem}: global {f.global_seq}, {where} seq {f.seq}: {f.detail}")
+    typer.echo(
+        f"{'verified' if trail.check.verified else 'NOT verified'}: "
+        f"{trail.check.events} events from {trail.anchor} {trail.anchor_global_seq} "
+        f"to head {trail.head_global_seq}"
+    )
+    if not trail.check.verified:
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from app.domain.requests import Role
 from app.problems import Unauthorized
 from app.runtime import Runtime
 from app.security import InvalidToken, Principal, split_api_key
+from app.services import apikeys
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -43,7 +44,8 @@ _bearer = HTTPBearer(auto_error=False, description="Staff JWT")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Form client API key")
 
 
-async def _api_key_principal(session: AsyncSession, key: str) -> Principal:
+async def _api_key_principal(rt: Runtime, session: AsyncSession, key: str) -> Principal:
+    """Read from the database on every call, so a revoked key is refused at once everywhere."""
     parts = split_api_key(key)
     if parts is None:
         raise Unauthorized("API key is malformed")
@@ -53,6 +55,7 @@ async def _api_key_principal(session: AsyncSession, key: str) -> Principal:
         raise Unauthorized("API key is not valid")
     if "requests:create" not in row.scopes.split():
         raise NotPermitted("API key lacks the requests:create scope")
+    await apikeys.record_use(session, row, rt.clock.now())
     return Principal(kind="form", id=row.id)
 
 
@@ -68,7 +71,7 @@ async def optional_principal(
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from exc
     if api_key is not None:
-        return await _api_key_principal(session, api_key)
+        return await _api_key_principal(rt, session, api_key)
     return None
 
 

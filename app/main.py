@@ -13,6 +13,7 @@ from app import problems
 from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
 from app.middleware import AccessLog, BodySizeLimit
+from app.routers import apikeys as apikeys_router
 from app.routers import audit as audit_router
 from app.routers import connectors as connectors_router
 from app.routers import holds as holds_router
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(recipients_router.router)
     app.include_router(suppression_router.router)
     app.include_router(audit_router.router)
+    app.include_router(apikeys_router.router)
     app.include_router(webhooks_router.router)
     app.include_router(connectors_router.router)
     app.include_router(ops.router)

@@ -37,6 +37,12 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
+    ("GET", "/v1/audit/checkpoints"): {"auditor", "admin"},
+    ("POST", "/v1/audit/checkpoints"): {"auditor", "admin"},
+    ("GET", "/v1/apikeys"): {"admin"},
+    ("POST", "/v1/apikeys"): {"admin"},
+    ("POST", "/v1/apikeys/{key_id}/revoke"): {"admin"},
+    ("POST", "/v1/apikeys/{key_id}/rotate"): {"admin"},
     ("POST", "/v1/suppression/check"): {"form", *STAFF},
     ("GET", "/v1/connectors"): ALL_STAFF,
     ("GET", "/v1/holds"): ALL_STAFF,
@@ -78,6 +84,7 @@ BODIES = {
     "/resolve": {"status": "sent", "reason": "told by phone"},
     "/complete": {"answers": {}},
     "/skip": {"note": "the person did not log in"},
+    "/v1/apikeys": {"name": "matrix"},
 }
 
 
