@@ -84,13 +84,16 @@ async def create_request(
 async def list_requests(
     rt: RuntimeDep,
     session: SessionDep,
-    _staff: StaffReader,
+    staff: StaffReader,
     status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
     kind: RequestKind | None = None,
     due_before: datetime | None = None,
     overdue: bool | None = None,
     updated_since: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=320, description="subject e-mail")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=320, description="subject e-mail or national id (audited, as a hash)"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RequestPage:
@@ -104,6 +107,8 @@ async def list_requests(
         q=q,
     )
     items, next_cursor = await request_views.list_page(rt, session, flt, limit=limit, cursor=cursor)
+    if q:
+        await request_views.record_search(rt, session, staff, q, items)
     return RequestPage(items=items, next_cursor=next_cursor)
 
 

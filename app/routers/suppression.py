@@ -32,14 +32,15 @@ async def check_suppression(
     body: SuppressionQuery,
     rt: RuntimeDep,
     session: SessionDep,
-    _caller: CallerDep,
+    caller: CallerDep,
     limit: Annotated[TargetLimit, Depends(rate_limited_by_body("suppression"))],
 ) -> SuppressionAnswer:
     """True when the person objected to direct marketing: never add them back. A POST, so
     identifiers stay out of URLs and access logs. Rate-limited per client, per identifier
-    and per form key, so it cannot be used to sweep a list of people."""
+    and per form key, so it cannot be used to sweep a list of people. Each check is audited
+    (keyed hashes only)."""
     identifiers = body.model_dump(exclude_none=True)
     if not identifiers:
         raise InvalidInput("give an email, phone or national_id")
     await limit("|".join(f"{k}={v}" for k, v in sorted(identifiers.items())))
-    return SuppressionAnswer(suppressed=await suppression.is_suppressed(rt, session, identifiers))
+    return SuppressionAnswer(suppressed=await suppression.check(rt, session, identifiers, caller))

@@ -222,14 +222,41 @@ async def list_page(
 
 
 def _identifier_match(rt: Runtime, q: str) -> Any:
+    kind, digest = identifier_hash(rt, q)
+    column = DsrRequest.email_hash if kind == "email" else DsrRequest.national_id_hash
+    return column == digest
+
+
+def identifier_hash(rt: Runtime, q: str) -> tuple[str, str]:
+    """The kind of identifier searched for and its keyed lookup hash (never the value)."""
     vault = SubjectVault(rt.cipher)
     q = q.strip()
     if "@" in q:
-        return DsrRequest.email_hash == vault.email_hash(q)
+        return "email", vault.email_hash(q)
     try:
-        return DsrRequest.national_id_hash == vault.national_id_hash(normalise_national_id(q))
+        return "national_id", vault.national_id_hash(normalise_national_id(q))
     except InvalidIdentifier:
         raise InvalidInput("q must be an e-mail address or a national id", field="q") from None
+
+
+async def record_search(
+    rt: Runtime,
+    session: AsyncSession,
+    principal: Principal,
+    q: str,
+    found: list[RequestSummary],
+) -> None:
+    """A search by identifier reads whose requests exist: audited on the service's stream,
+    with the term as its keyed lookup hash (the same one the requests carry, so an auditor
+    holding the key can tell whom it was about) and the request ids it returned."""
+    kind, digest = identifier_hash(rt, q)
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=principal.actor,
+        action=f"{READ_PREFIX}search",
+        detail={"kind": kind, "term_hash": digest, "request_ids": [r.id for r in found]},
+    )
 
 
 async def subject_status(

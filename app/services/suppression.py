@@ -15,6 +15,8 @@ from app.domain.identifiers import (
     normalise_phone,
 )
 from app.runtime import Runtime
+from app.security import Principal
+from app.services import audit
 
 _NORMALISE = {
     "email": normalise_email,
@@ -58,6 +60,20 @@ async def add(
             continue
         added += 1
     return added
+
+
+async def check(
+    rt: Runtime, session: AsyncSession, identifiers: dict[str, Any], principal: Principal
+) -> bool:
+    """``is_suppressed``, audited: who asked about which identifiers (as keyed hashes only)."""
+    await audit.append(
+        session,
+        at=rt.clock.now(),
+        actor=principal.actor,
+        action="read.suppression",
+        detail={"identifiers": [{"kind": k, "hash": h} for k, h in _hashes(rt, identifiers)]},
+    )
+    return await is_suppressed(rt, session, identifiers)
 
 
 async def is_suppressed(rt: Runtime, session: AsyncSession, identifiers: dict[str, Any]) -> bool:
