@@ -60,7 +60,8 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
     else:
         url = database_url + "_rechain"
         await _ensure_pg_database(url)
-    await asyncio.to_thread(upgrade, url, "0001")
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0003").down_revision
+    await asyncio.to_thread(upgrade, url, str(before))
     old = Database(url)
     at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
     async with old.engine.begin() as conn:
