@@ -5,7 +5,7 @@ written (``id``), into their streams and one global chain. The key comes from ``
 migrate`` (INNSYN_AUDIT_KEY; generated under var/ in development); it is never stored.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0005
 Create Date: (written by hand)
 """
 
@@ -19,7 +19,7 @@ from alembic import context, op
 import app.db.types
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
