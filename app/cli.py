@@ -285,11 +285,11 @@ def audit_verify(
 ) -> None:
     """Check the whole global chain (from genesis, or a checkpoint); exit 1 on any finding."""
     from app.domain.audit import InvalidCheckpoint
-    from app.services import audit
+    from app.services import audit, audit_trail
 
-    async def work(_rt: Runtime, session: AsyncSession) -> audit.TrailCheck:
+    async def work(_rt: Runtime, session: AsyncSession) -> audit_trail.TrailCheck:
         anchor = audit.key_of(session).open(checkpoint) if checkpoint else None
-        return await audit.check_trail(session, anchor, from_genesis=True)
+        return await audit_trail.check_trail(session, anchor, from_genesis=True)
 
     try:
         trail = _with_runtime(work)

@@ -52,7 +52,7 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
     from app.db.engine import Database
     from app.db.migrate import upgrade
     from app.domain.audit import AuditKey
-    from app.services import audit
+    from app.services import audit, audit_trail
     from tests.conftest import AUDIT_KEY, _ensure_pg_database
 
     if backend == "sqlite":
@@ -85,14 +85,14 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
     db = Database(url, audit_key=AuditKey(AUDIT_KEY))
     try:
         async with db.session() as session:
-            trail = await audit.check_trail(session, None, from_genesis=True)
+            trail = await audit_trail.check_trail(session, None, from_genesis=True)
             assert trail.check.findings == [] and trail.head_global_seq == 3
             for stream in ("req_a", "system"):
                 events = await audit.events_for(session, stream=stream)
                 assert (await audit.check_stream_of(session, stream, events)).findings == []
             await audit.append(session, at=datetime.now(UTC), actor="system", action="new")
         async with db.session() as session:
-            trail = await audit.check_trail(session, None, from_genesis=True)
+            trail = await audit_trail.check_trail(session, None, from_genesis=True)
             assert trail.check.findings == [] and trail.head_global_seq == 4
     finally:
         await db.dispose()

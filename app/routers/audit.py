@@ -20,7 +20,7 @@ from app.schemas.audit import (
     CheckpointView,
     TrailCheck,
 )
-from app.services import audit, audit_checkpoints
+from app.services import audit, audit_checkpoints, audit_trail
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -64,7 +64,7 @@ async def list_audit_events(
             raise InvalidInput(str(exc), field="checkpoint") from exc
     events = await audit.events_for(session, stream=stream)
     chain = await audit.check_stream_of(session, stream, events)
-    trail = await audit.check_trail(session, anchor, from_genesis=from_genesis)
+    trail = await audit_trail.check_trail(session, anchor, from_genesis=from_genesis)
     after = _cursor(cursor) or 0
     page = [e for e in events if e.seq > after][:limit]
     more = bool(page) and page[-1].seq < events[-1].seq

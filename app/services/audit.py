@@ -18,12 +18,8 @@ from app.domain.audit import (
     GLOBAL_STREAM,
     AuditKey,
     Check,
-    Checkpoint,
-    Finding,
     Head,
     Link,
-    anchor_findings,
-    check_global,
     check_stream,
 )
 
@@ -172,7 +168,7 @@ def link(event: AuditEvent) -> Link:
     )
 
 
-async def _head(session: AsyncSession, stream: str) -> Head | None:
+async def head_of(session: AsyncSession, stream: str) -> Head | None:
     row = (
         await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.stream == stream))
     ).first()
@@ -188,58 +184,8 @@ async def check_stream_of(session: AsyncSession, stream: str, events: list[Audit
         key_of(session),
         stream,
         [link(e) for e in events],
-        await _head(session, stream),
+        await head_of(session, stream),
         should_exist=should_exist,
-    )
-
-
-@dataclass
-class TrailCheck:
-    check: Check
-    anchor: str  # "checkpoint" (given), "latest_checkpoint" (stored), or "genesis"
-    anchor_global_seq: int
-    head_global_seq: int | None
-
-
-async def check_trail(
-    session: AsyncSession, checkpoint: Checkpoint | None, *, from_genesis: bool = False
-) -> TrailCheck:
-    """The global chain from ``checkpoint`` to its head: gaps, edits, missing tails, rollback.
-
-    Without a checkpoint, from the latest stored one (so a check costs what was written since),
-    or from genesis when asked."""
-    from app.services import audit_checkpoints
-
-    key = key_of(session)
-    source = "checkpoint"
-    findings: list[Finding] = []
-    if checkpoint is None and not from_genesis:
-        checkpoint, findings = await audit_checkpoints.latest(session)
-        source = "latest_checkpoint" if checkpoint is not None else "genesis"
-    elif checkpoint is None:
-        source = "genesis"
-    head = await _head(session, GLOBAL_STREAM)
-    anchor = Head(0, GENESIS)
-    if checkpoint is not None:
-        stored = (
-            await session.exec(
-                select(AuditEvent).where(AuditEvent.global_seq == checkpoint.global_seq)
-            )
-        ).first()
-        findings += anchor_findings(checkpoint, link(stored) if stored else None, head)
-        anchor = Head(checkpoint.global_seq, checkpoint.hash)
-    events = await session.exec(
-        select(AuditEvent)
-        .where(col(AuditEvent.global_seq) > anchor.seq)
-        .order_by(col(AuditEvent.global_seq))
-    )
-    check = check_global(key, (link(e) for e in events), head, anchor=anchor)
-    check.findings[:0] = findings
-    return TrailCheck(
-        check=check,
-        anchor=source,
-        anchor_global_seq=anchor.seq,
-        head_global_seq=head.seq if head else None,
     )
 
 

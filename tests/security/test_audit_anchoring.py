@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from app.db.models import AuditEvent
 from app.domain.audit import AuditKey, Checkpoint
-from app.services import audit
+from app.services import audit, audit_trail
 from tests.security.test_audit_trail import file_and_work
 
 ATTACKER_KEY = AuditKey("the attacker guesses a key of their own, 32+")
@@ -241,7 +241,7 @@ async def test_concurrent_appends_never_fork_the_global_chain(runtime):
 
     await asyncio.gather(*(writer(n) for n in range(12)))
     async with runtime.db.session() as session:
-        trail = await audit.check_trail(session, None, from_genesis=True)
+        trail = await audit_trail.check_trail(session, None, from_genesis=True)
         assert trail.check.findings == []
         assert trail.head_global_seq == trail.check.events == 48
         for stream in ("req_c0", "req_c1", "req_c2", "req_c3", "system"):
