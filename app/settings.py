@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         "verification_max_attempts tries each, this caps the guesses per request.",
     )
     unverified_close_days: int = 14
+    received_at_horizon_days: int = Field(
+        default=1096,
+        ge=1,
+        description="How far back staff may date a request's receipt (received_at): about "
+        "three years. Older dates are refused as typing errors.",
+    )
 
     connectors_file: Path | None = None
     connectors_strict: bool = Field(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -24,6 +23,7 @@ from app.domain.requests import RequestKind, RequestStatus
 from app.ratelimit import subject_target
 from app.routers.report_headers import report_headers
 from app.routers.responses import AUTH, problems
+from app.schemas.times import Rfc3339
 from app.schemas.requests import (
     CodeIn,
     ExtendIn,
@@ -87,9 +87,9 @@ async def list_requests(
     staff: StaffReader,
     status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
     kind: RequestKind | None = None,
-    due_before: datetime | None = None,
+    due_before: Rfc3339 | None = None,
     overdue: bool | None = None,
-    updated_since: datetime | None = None,
+    updated_since: Rfc3339 | None = None,
     q: Annotated[
         str | None,
         Query(max_length=320, description="subject e-mail or national id (audited, as a hash)"),

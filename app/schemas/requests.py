@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -17,12 +16,13 @@ from pydantic import (
 from app.domain.refusals import RefusalReason
 from app.domain.requests import Channel, RequestKind, RequestStatus
 from app.schemas.identifiers import NationalId, Phone
+from app.schemas.times import Rfc3339
 
 
 class Subject(BaseModel):
     """Who the request is about. At least one identifier that can find their data."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     email: EmailStr | None = None
     phone: Phone | None = None
@@ -36,9 +36,6 @@ class Subject(BaseModel):
             raise ValueError(
                 "subject needs at least one of email, phone, national_id or customer_ids"
             )
-        extra = self.model_extra or {}
-        if len(extra) > 20 or any(not isinstance(v, str | int) for v in extra.values()):
-            raise ValueError("extra subject fields must be at most 20 strings or numbers")
         return self
 
 
@@ -73,8 +70,26 @@ class RequestCreate(BaseModel):
         default=None, max_length=200, description="The nonce the form sent to the issuer."
     )
     channel: Channel | None = None
-    received_at: AwareDatetime | None = None
+    received_at: Rfc3339 | None = Field(
+        default=None,
+        description="Staff: when the letter or e-mail arrived (RFC 3339 with a time zone); "
+        "not in the future, nor more than INNSYN_RECEIVED_AT_HORIZON_DAYS ago.",
+    )
     verification: VerificationIn | None = None
+
+    @model_validator(mode="after")
+    def _rectification_changes(self) -> RequestCreate:
+        """A rectification says what to correct: ``details.changes``, field -> new value."""
+        if self.kind is RequestKind.rectification:
+            changes = self.details.get("changes")
+            if not isinstance(changes, dict) or not changes:
+                raise ValueError(
+                    "a rectification needs details.changes: an object of field -> new value, "
+                    'e.g. {"changes": {"address": "Storgata 1, 0155 Oslo"}}'
+                )
+            if any(not str(k).strip() or not isinstance(v, str | int | float) for k, v in changes.items()):
+                raise ValueError("details.changes: each field needs a name and a new value (text)")
+        return self
 
 
 class VerificationView(BaseModel):
@@ -273,7 +288,7 @@ class LiftRestrictionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=2000, description="Told to the person")
-    effective_at: AwareDatetime | None = Field(
+    effective_at: Rfc3339 | None = Field(
         default=None,
         description="When the lift runs (now to 28 days ahead; default: "
         "INNSYN_RESTRICTION_LIFT_NOTICE_DAYS from now)",

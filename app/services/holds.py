@@ -117,6 +117,7 @@ async def place(
         and (rt.connectors.get(body.connector) is None)
     ):
         raise InvalidInput(f"no connector named {body.connector!r}", field="connector")
+    _check_declared(rt, body.connector, body.categories)
     subject: dict[str, Any] = {}
     if body.request_id is not None:
         request = await session.get(DsrRequest, body.request_id)
@@ -128,6 +129,14 @@ async def place(
     until = body.until or (basis.until(body.event_date) if body.event_date else None)
     if until is None and body.condition is None:
         raise InvalidInput("give the hold an end: until, event_date or a condition")
+    today = deadlines.receipt_date(rt.clock.now())
+    if until is not None and until < today:
+        field = "until" if body.until is not None else "event_date"
+        raise InvalidInput(
+            f"the hold would end on {until.isoformat()}, which has passed: a hold keeps data "
+            "from now on",
+            field=field,
+        )
     hold = _new_hold(
         rt,
         subject=subject,
@@ -146,6 +155,24 @@ async def place(
     await session.flush()
     await _announce(rt, session, hold, "hold.placed", principal.actor)
     return hold
+
+
+def _check_declared(rt: Runtime, connector: str, categories: list[str]) -> None:
+    """A hold keeps categories a system has: one it does not declare would keep nothing."""
+    if not rt.connectors.instances:
+        return  # nothing configured to check against (tests, a bare install)
+    instances = (
+        rt.connectors.active() if connector == ALL_CONNECTORS else [rt.connectors.get(connector)]
+    )
+    declared = {c.name for i in instances if i is not None for c in i.connector.categories()}
+    unknown = sorted(set(categories) - declared)
+    if unknown:
+        where = "any connector" if connector == ALL_CONNECTORS else f"the connector {connector!r}"
+        raise InvalidInput(
+            f"{', '.join(repr(c) for c in unknown)} is not a category of {where}; "
+            f"declared: {', '.join(sorted(declared)) or 'none'}",
+            field="categories",
+        )
 
 
 async def record_findings(

@@ -139,6 +139,13 @@ async def create(
     received_at = body.received_at or now
     if received_at > now:
         raise InvalidInput("received_at cannot be in the future", field="received_at")
+    horizon = rt.settings.received_at_horizon_days
+    if received_at < now - timedelta(days=horizon):
+        raise InvalidInput(
+            f"received_at is more than {horizon} days ago: file the request with today's date "
+            "and note when it arrived",
+            field="received_at",
+        )
     subject = body.subject.model_dump(mode="json", exclude_none=True)
     checked_token = None
     if body.id_token is not None:

@@ -20,7 +20,8 @@ async def file(client, headers, **body):
 
 @pytest.mark.parametrize("kind", [k.value for k in RequestKind])
 async def test_form_files_every_kind(client, form_key, kind):
-    created = await file(client, form_key, kind=kind)
+    details = {"changes": {"address": "Storgata 1"}} if kind == "rectification" else {}
+    created = await file(client, form_key, kind=kind, details=details)
     assert created["status"] == "received"
     assert created["verification"] == {"method": "email", "state": "pending", "verified_at": None}
     assert created["status_token"]
