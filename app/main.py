@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app import problems
+from app import openapi_doc, problems
 from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
 from app.middleware import AccessLog, BodySizeLimit
@@ -90,20 +90,7 @@ def _add_problem_schema(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
-            "type": "object",
-            "description": "RFC 9457 problem details",
-            "required": ["type", "title", "status"],
-            "properties": {
-                "type": {"type": "string", "format": "uri-reference"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "instance": {"type": "string"},
-            },
-        }
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = openapi_doc.complete(original())
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -23,7 +23,6 @@ from app.domain.requests import RequestKind, RequestStatus
 from app.ratelimit import subject_target
 from app.routers.report_headers import report_headers
 from app.routers.responses import AUTH, problems
-from app.schemas.times import Rfc3339
 from app.schemas.requests import (
     CodeIn,
     ExtendIn,
@@ -38,6 +37,7 @@ from app.schemas.requests import (
     SubjectStatus,
     WithdrawIn,
 )
+from app.schemas.times import Rfc3339
 from app.services import (
     flows,
     reports,

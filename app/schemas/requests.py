@@ -87,7 +87,10 @@ class RequestCreate(BaseModel):
                     "a rectification needs details.changes: an object of field -> new value, "
                     'e.g. {"changes": {"address": "Storgata 1, 0155 Oslo"}}'
                 )
-            if any(not str(k).strip() or not isinstance(v, str | int | float) for k, v in changes.items()):
+            if any(
+                not str(k).strip() or not isinstance(v, str | int | float)
+                for k, v in changes.items()
+            ):
                 raise ValueError("details.changes: each field needs a name and a new value (text)")
         return self
 

@@ -79,7 +79,10 @@ async def test_received_at_within_the_horizon_is_accepted(client, staff, clock):
 
 async def test_the_horizon_is_a_setting(client, staff, runtime, clock):
     runtime.settings.received_at_horizon_days = 30
-    body = VALID | {"channel": "letter", "received_at": (clock.now() - timedelta(days=31)).isoformat()}
+    body = VALID | {
+        "channel": "letter",
+        "received_at": (clock.now() - timedelta(days=31)).isoformat(),
+    }
     response = await client.post("/v1/requests", json=body, headers=staff["operator"])
     problem = assert_problem(response, 422, "/problems/validation-error")
     assert "30 days" in problem["detail"]
@@ -162,8 +165,12 @@ def crm(runtime):
     ("body", "field"),
     [
         pytest.param(hold_body(categories=["support_notes"]), "categories", id="undeclared"),
-        pytest.param(hold_body(categories=["contact", "invoices"]), "categories", id="other-system"),
-        pytest.param(hold_body(connector="*", categories=["paper"]), "categories", id="all-systems"),
+        pytest.param(
+            hold_body(categories=["contact", "invoices"]), "categories", id="other-system"
+        ),
+        pytest.param(
+            hold_body(connector="*", categories=["paper"]), "categories", id="all-systems"
+        ),
         pytest.param(hold_body(until="2026-03-01"), "until", id="ended-yesterday"),
         pytest.param(
             hold_body(basis_code="consumer_complaint", until=None, event_date="2020-01-10"),
