@@ -114,6 +114,23 @@ class Settings(BaseSettings):
     default_language: Literal["nb", "en"] = "nb"
     smtp_url: str | None = None
     mail_from: str = "personvern@innsyn.invalid"
+    controller_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The company that answers (the controller), as letters sign it, e.g. "
+        "'Motkraft AS'. Unset: letters are signed by 'the privacy team'.",
+    )
+    controller_contact: str | None = Field(
+        default=None,
+        max_length=500,
+        description="How the person reaches the controller, printed in every letter (e-mail, "
+        "address, phone). Unset: the sender address (INNSYN_MAIL_FROM).",
+    )
+    dpo_contact: str | None = Field(
+        default=None,
+        max_length=500,
+        description="The data protection officer's contact, printed in every letter when set.",
+    )
     verification_code_minutes: int = 15
     verification_max_attempts: int = 5
     verification_resend_seconds: int = 60

@@ -1,22 +1,35 @@
-"""The words the person receives, in Norwegian (nb) or English (en). Pure text, no I/O."""
+"""The words the person receives, in Norwegian (nb) or English (en), one whole language per
+letter, in plain words (no codes), signed with the controller's name and contact.
+
+The texts are Jinja2 templates shipped in the package (``templates/letters/{nb,en}``); this
+module chooses the template and turns codes into words (``letter_words``). Letters are plain
+text, so nothing is HTML-escaped; variables the templates do not get are errors
+(``StrictUndefined``), never silent blanks. Staff free text (an extension reason, refusal
+explanation, objection grounds) may be in another language: letters quote it as written.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from app.domain import letter_words as words
 from app.domain.refusals import REASONS, RefusalReason
 
-_COMPLAINT = {
-    "nb": (
-        "Du kan klage til Datatilsynet (www.datatilsynet.no, postboks 458 Sentrum, 0105 Oslo), "
-        "og du kan bringe saken inn for domstolene."
-    ),
-    "en": (
-        "You may lodge a complaint with the Norwegian Data Protection Authority, Datatilsynet "
-        "(www.datatilsynet.no), and you may take the matter to court."
-    ),
-}
+_ENV = Environment(
+    loader=PackageLoader("app.domain", "templates/letters"),
+    undefined=StrictUndefined,
+    autoescape=False,  # plain-text mail: nothing is interpreted as markup
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+_QUOTES = {"nb": ("«", "»"), "en": ("\u201c", "\u201d")}
 
 
 @dataclass(frozen=True)
@@ -25,84 +38,13 @@ class Letter:
     body: str
 
 
-def verification_code(language: str, code: str, minutes: int) -> Letter:
-    if language == "en":
-        return Letter(
-            "Confirm your privacy request",
-            f"Your confirmation code is {code}. It is valid for {minutes} minutes.\n"
-            "If you did not make a request, you can ignore this message.",
-        )
-    return Letter(
-        "Bekreft forespørselen din om personopplysninger",
-        f"Koden din er {code}. Den gjelder i {minutes} minutter.\n"
-        "Hvis du ikke har sendt en forespørsel, kan du se bort fra denne meldingen.",
-    )
+@dataclass(frozen=True)
+class Controller:
+    """Who answers: the company (the controller), how to reach it, and its DPO if any."""
 
-
-def acknowledgement(language: str, request_id: str, due: date) -> Letter:
-    if language == "en":
-        return Letter(
-            "We have received your privacy request",
-            f"Reference {request_id}. We will answer without undue delay and at the latest "
-            f"by {due.isoformat()}.",
-        )
-    return Letter(
-        "Vi har mottatt forespørselen din",
-        f"Referanse {request_id}. Vi svarer uten ugrunnet opphold og senest {due.isoformat()}.",
-    )
-
-
-def stronger_identity(language: str, request_id: str, systems: list[str]) -> Letter:
-    """Some systems need a stronger proof than the person gave: say which, and how to give it."""
-    names = ", ".join(systems)
-    if language == "en":
-        return Letter(
-            "Confirm your identity to include all our systems",
-            f"Reference {request_id}. We are handling your request. Some of our systems "
-            f"({names}) may only be searched when you have confirmed your national identity "
-            "number. Log in with the identity provider on our privacy page, where you made the "
-            "request, to include them; you can also contact us and we will check your identity "
-            "another way. Until then, we handle your request in our other systems.",
-        )
-    return Letter(
-        "Bekreft identiteten din for å få med alle systemene våre",
-        f"Referanse {request_id}. Vi behandler forespørselen din. I noen av systemene våre "
-        f"({names}) kan vi bare søke når du har bekreftet fødselsnummeret ditt. Logg inn med "
-        "ID-porten på personvernsiden vår, der du sendte forespørselen, for å få dem med. Du "
-        "kan også kontakte oss, så bekrefter vi identiteten din på en annen måte. Inntil da "
-        "behandler vi forespørselen i de andre systemene våre.",
-    )
-
-
-def extension(language: str, request_id: str, months: int, reason: str, due: date) -> Letter:
-    """Art. 12(3): the person is told of an extension, with reasons, within the first month."""
-    if language == "en":
-        return Letter(
-            "We need more time to answer your request",
-            f"Reference {request_id}. Because {reason}, we extend the time limit by {months} "
-            f"month(s) under GDPR Art. 12(3). You will have our answer by {due.isoformat()}.",
-        )
-    return Letter(
-        "Vi trenger mer tid til å svare",
-        f"Referanse {request_id}. Fordi {reason}, forlenger vi fristen med {months} måned(er) "
-        f"etter personvernforordningen art. 12(3). Du får svar senest {due.isoformat()}.",
-    )
-
-
-def refusal(language: str, request_id: str, code: RefusalReason, explanation: str) -> Letter:
-    """Art. 12(4) and pol. § 16(2): reasons, the precise legal reference, and remedies."""
-    reason = REASONS[code]
-    lang = "en" if language == "en" else "nb"
-    if lang == "en":
-        head = f"Reference {request_id}. We cannot carry out your request."
-        ref = f"Legal basis: {reason.legal_reference}."
-        title = "Answer to your privacy request"
-    else:
-        head = f"Referanse {request_id}. Vi kan ikke imøtekomme forespørselen din."
-        ref = f"Rettslig grunnlag: {reason.legal_reference}."
-        title = "Svar på forespørselen din om personopplysninger"
-    text = reason.en if lang == "en" else reason.nb
-    return Letter(title, "\n\n".join([head, text, explanation, ref, _COMPLAINT[lang]]))
+    name: str | None = None
+    contact: str | None = None
+    dpo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +58,142 @@ class KeptData:
     until: date | None
 
 
+@dataclass(frozen=True)
+class ErasedData:
+    """One system's categories that were erased (for objection and consent letters)."""
+
+    system: str
+    categories: tuple[str, ...]
+
+
+LETTERS = (
+    "verification_code",
+    "acknowledgement",
+    "verification_needed",
+    "extension",
+    "refusal",
+    "completion",
+    "partial_refusal",
+    "objection_outcome",
+    "consent_outcome",
+    "restriction",
+    "objection_decision",
+    "restriction_lift",
+    "closed_unverified",
+)
+
+
+def render(name: str, language: str, **context: Any) -> Letter:
+    """Render ``name`` in the letter's language; the first line is the subject."""
+    code = words.lang(language)
+    context.setdefault("controller", None)
+    context.setdefault("request_id", None)
+    controller = context["controller"] or Controller()
+    text = _ENV.get_template(f"{code}/{name}.txt").render(
+        **context | {"controller": controller},
+        kind_words=lambda kind: words.kind(kind, code),
+        category_words=lambda cats: words.join([words.category(c, code) for c in cats], code),
+        system_words=lambda name: words.system(name, code),
+        systems_words=lambda names: words.join([words.system(n, code) for n in names], code),
+        long_date=lambda day: words.long_date(day, code),
+        months_words=lambda n: words.months(n, code),
+        quote=lambda text: _quote(text, code),
+    )
+    subject, _, body = text.strip().partition("\n")
+    return Letter(subject.strip(), re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n")
+
+
+def _quote(text: str, code: str) -> str:
+    start, end = _QUOTES[code]
+    return f"{start}{text.strip()}{end}"
+
+
+def verification_code(
+    language: str, code: str, minutes: int, *, controller: Controller | None = None
+) -> Letter:
+    return render("verification_code", language, code=code, minutes=minutes, controller=controller)
+
+
+def acknowledgement(
+    language: str,
+    request_id: str,
+    due: date,
+    *,
+    kind: str | None = None,
+    status_url: str | None = None,
+    controller: Controller | None = None,
+) -> Letter:
+    """D12: receipt confirmed, with the deadline as a date in words; a person who did not
+    file the request themselves (staff did) gets the link to its status page here."""
+    return render(
+        "acknowledgement",
+        language,
+        request_id=request_id,
+        due=due,
+        kind=kind,
+        status_url=status_url,
+        controller=controller,
+    )
+
+
+def stronger_identity(
+    language: str, request_id: str, systems: list[str], *, controller: Controller | None = None
+) -> Letter:
+    """Some systems need a stronger proof than the person gave: say which, and how to give it."""
+    return render(
+        "verification_needed",
+        language,
+        request_id=request_id,
+        systems=systems,
+        controller=controller,
+    )
+
+
+def extension(
+    language: str,
+    request_id: str,
+    months: int,
+    reason: str,
+    due: date,
+    *,
+    controller: Controller | None = None,
+) -> Letter:
+    """Art. 12(3): the person is told of an extension, with reasons, within the first month."""
+    return render(
+        "extension",
+        language,
+        request_id=request_id,
+        months=months,
+        reason=reason,
+        due=due,
+        controller=controller,
+    )
+
+
+def refusal(
+    language: str,
+    request_id: str,
+    code: RefusalReason,
+    explanation: str,
+    *,
+    kind: str | None = None,
+    controller: Controller | None = None,
+) -> Letter:
+    """Art. 12(4) and pol. § 16(2): reasons, the precise legal reference, and remedies."""
+    reason = REASONS[code]
+    en = words.lang(language) == "en"
+    return render(
+        "refusal",
+        language,
+        request_id=request_id,
+        kind=kind,
+        reason=reason.en if en else reason.nb,
+        law=reason.reference(words.lang(language)),
+        explanation=explanation,
+        controller=controller,
+    )
+
+
 def completion(
     language: str,
     request_id: str,
@@ -123,94 +201,76 @@ def completion(
     kept: list[KeptData],
     download: str | None,
     not_searched: list[str] | None = None,
+    *,
+    erased: Sequence[ErasedData] = (),
+    suppressed: bool = False,
+    status_url: str | None = None,
+    controller: Controller | None = None,
 ) -> Letter:
-    """The answer: done, what was kept and why (Art. 15(1)(d), 12(4), D9), and remedies."""
-    en = language == "en"
-    lines = [
-        f"Reference {request_id}. We have completed your request ({kind})."
-        if en
-        else f"Referanse {request_id}. Vi har behandlet forespørselen din ({kind})."
-    ]
-    if download:
-        lines.append(
-            f"You can download your data at {download}?token=<the status token you received "
-            "when you made the request>."
-            if en
-            else f"Du kan laste ned opplysningene dine på {download}?token=<statuskoden du fikk "
-            "da du sendte forespørselen>."
-        )
-    if not_searched:
-        names = ", ".join(not_searched)
-        lines.append(
-            f"We have not included {names}: there we may only search once you have confirmed "
-            "your national identity number. Make a new request and log in with the identity "
-            "provider if you want it included."
-            if en
-            else f"Vi har ikke tatt med {names}: der kan vi bare søke når du har bekreftet "
-            "fødselsnummeret ditt. Send en ny forespørsel og logg inn med ID-porten hvis du vil "
-            "ha det med."
-        )
-    if kept:
-        lines.append(
-            "Some data is kept because the law requires it or allows it:"
-            if en
-            else "Noen opplysninger beholder vi fordi loven krever eller tillater det:"
-        )
-        for item in kept:
-            if item.until is not None:
-                until = f"until {item.until.isoformat()}" if en else f"til {item.until.isoformat()}"
-            else:
-                until = "while the basis applies" if en else "så lenge grunnlaget gjelder"
-            lines.append(
-                f"- {item.system}: {', '.join(item.categories)} — {item.explanation} "
-                f"({item.law}; {until})"
-            )
-        lines.append(_COMPLAINT["en" if en else "nb"])
-    return Letter(
-        "Your request is completed" if en else "Forespørselen din er behandlet",
-        "\n\n".join(lines),
+    """The answer: done, what was erased, what was kept and why (Art. 15(1)(d), 12(4), D9:
+    keeping data is a partial refusal, with reasons and remedies), and what was left out."""
+    template = {
+        "objection": "objection_outcome",
+        "withdraw_consent": "consent_outcome",
+        "restriction": "restriction",
+    }.get(kind, "partial_refusal" if kept and kind == "erasure" else "completion")
+    return render(
+        template,
+        language,
+        request_id=request_id,
+        kind=kind,
+        kept=kept,
+        erased=list(erased),
+        suppressed=suppressed,
+        download=bool(download),
+        status_url=status_url,
+        not_searched=not_searched or [],
+        controller=controller,
     )
 
 
-def objection_decision(language: str, request_id: str, upheld: bool, grounds: str) -> Letter:
+def closed_unverified(
+    language: str, request_id: str, days: int, *, controller: Controller | None = None
+) -> Letter:
+    """The request closes because nobody confirmed who made it: say so, and how to ask again."""
+    return render(
+        "closed_unverified", language, request_id=request_id, days=days, controller=controller
+    )
+
+
+def objection_decision(
+    language: str,
+    request_id: str,
+    upheld: bool,
+    grounds: str,
+    *,
+    controller: Controller | None = None,
+) -> Letter:
     """Art. 21(1): the controller stops, or demonstrates compelling legitimate grounds."""
-    en = language == "en"
-    if upheld:
-        text = (
-            f"Reference {request_id}. We have upheld your objection and stop the processing."
-            if en
-            else f"Referanse {request_id}. Vi tar protesten din til følge og stanser behandlingen."
-        )
-        return Letter("Your objection" if en else "Protesten din", f"{text}\n\n{grounds}")
-    text = (
-        f"Reference {request_id}. We continue the processing because of compelling legitimate "
-        "grounds that override your interests (GDPR Art. 21(1)):"
-        if en
-        else f"Referanse {request_id}. Vi fortsetter behandlingen fordi vi har tvingende "
-        "berettigede grunner som går foran dine interesser (personvernforordningen art. 21(1)):"
-    )
-    return Letter(
-        "Your objection" if en else "Protesten din",
-        "\n\n".join([text, grounds, _COMPLAINT["en" if en else "nb"]]),
+    return render(
+        "objection_decision",
+        language,
+        request_id=request_id,
+        upheld=upheld,
+        grounds=grounds,
+        controller=controller,
     )
 
 
-def restriction_lift(language: str, request_id: str, reason: str, effective: date) -> Letter:
+def restriction_lift(
+    language: str,
+    request_id: str,
+    reason: str,
+    effective: date,
+    *,
+    controller: Controller | None = None,
+) -> Letter:
     """Art. 18(3): the person is told before a restriction they obtained is lifted."""
-    en = language == "en"
-    text = (
-        f"Reference {request_id}. You asked us to restrict the processing of your data. We "
-        f"will lift that restriction on {effective.isoformat()}, for this reason:"
-        if en
-        else f"Referanse {request_id}. Du ba oss begrense behandlingen av opplysningene dine. "
-        f"Vi opphever begrensningen {effective.isoformat()}, av denne grunnen:"
-    )
-    after = (
-        "Until then the data is only stored. If you disagree, contact us before that date."
-        if en
-        else "Fram til da blir opplysningene bare lagret. Er du uenig, ta kontakt før den datoen."
-    )
-    return Letter(
-        "We will lift the restriction" if en else "Vi opphever begrensningen",
-        "\n\n".join([text, reason, after, _COMPLAINT["en" if en else "nb"]]),
+    return render(
+        "restriction_lift",
+        language,
+        request_id=request_id,
+        reason=reason,
+        effective=effective,
+        controller=controller,
     )

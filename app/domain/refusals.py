@@ -22,6 +22,13 @@ class ReasonText:
     legal_reference: str
     nb: str
     en: str
+    legal_reference_en: str | None = None  # when the reference has Norwegian words in it
+
+    def reference(self, language: str) -> str:
+        """The legal reference in the letter's language."""
+        if language == "en" and self.legal_reference_en:
+            return self.legal_reference_en
+        return self.legal_reference
 
 
 REASONS: dict[RefusalReason, ReasonText] = {
@@ -39,6 +46,7 @@ REASONS: dict[RefusalReason, ReasonText] = {
         "GDPR art. 12(2) og 12(6)",
         "Vi har ikke kunnet bekrefte identiteten din.",
         "We have not been able to confirm your identity.",
+        "GDPR art. 12(2) and 12(6)",
     ),
     RefusalReason.third_party_rights: ReasonText(
         "GDPR art. 15(4)",
@@ -49,11 +57,13 @@ REASONS: dict[RefusalReason, ReasonText] = {
         "personopplysningsloven § 16 første ledd bokstav d",
         "Opplysningene er underlagt lovbestemt taushetsplikt.",
         "The data is covered by a statutory duty of confidentiality.",
+        "section 16(1)(d) of the Norwegian Personal Data Act (personopplysningsloven)",
     ),
     RefusalReason.internal_case_preparation: ReasonText(
         "personopplysningsloven § 16 første ledd bokstav e",
         "Opplysningene finnes bare i interne saksforberedende dokumenter.",
         "The data exists only in documents prepared for internal case preparation.",
+        "section 16(1)(e) of the Norwegian Personal Data Act (personopplysningsloven)",
     ),
     RefusalReason.legal_obligation: ReasonText(
         "GDPR art. 17(3)(b)",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import smtplib
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,8 +28,11 @@ class Mailer:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = letter.subject
-        if message_id:
-            message["Message-ID"] = message_id
+        # RFC 5322 requires Date. Message-ID lets replies and bounces point to this letter; the
+        # outbox passes the same one when it sends a letter again, so a repeat can be told.
+        message["Date"] = email.utils.format_datetime(datetime.now(UTC))
+        domain = self.sender.rpartition("@")[2] or "innsyn.invalid"
+        message["Message-ID"] = message_id or email.utils.make_msgid(domain=domain)
         message.set_content(letter.body)
         return message
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest
-from app.domain import kinds, letters
-from app.domain.requests import Channel
+from app.domain import kinds, letters, objections
+from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services import audit, holds, letter_outbox
+from app.services import audit, holds, letter_outbox, letterhead
 from app.services.subjects import SubjectVault
 
 # Requests the service files itself whose outcome the person still needs to hear: the
 # erasure after an upheld objection says what legal holds keep.
 _TOLD = {"objection_upheld"}
+_GONE = {"erased", "anonymised"}
 
 
 async def kept_data(
@@ -64,7 +65,9 @@ async def identity_needed(
     )
     email = SubjectVault(rt.cipher).subject(request).get("email")
     if email:
-        letter = letters.stronger_identity(request.language, request.id, systems)
+        letter = letters.stronger_identity(
+            request.language, request.id, systems, controller=letterhead.controller(rt)
+        )
         await letter_outbox.queue(rt, session, request, email, letter, kind="identity_needed")
 
 
@@ -80,7 +83,46 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
     if answer_is_a_report:
         download = f"{rt.settings.public_base_url}/v1/requests/{request.id}/report"
     kept = [] if answer_is_a_report else await kept_data(rt, session, request)
+    vault = SubjectVault(rt.cipher)
     letter = letters.completion(
-        request.language, request.id, request.kind, kept, download, _not_searched(request)
+        request.language,
+        request.id,
+        request.kind,
+        kept,
+        download,
+        _not_searched(request),
+        erased=_erased(request),
+        suppressed=request.kind == RequestKind.objection.value
+        and objections.covers_marketing(objections.purposes_of(vault.details(request))),
+        controller=letterhead.controller(rt),
     )
     await letter_outbox.queue(rt, session, request, email, letter, kind="completion")
+
+
+def _erased(request: DsrRequest) -> list[letters.ErasedData]:
+    """Per system, the categories an erase task actually removed (count > 0)."""
+    erased = []
+    for name, entry in sorted((request.outcome or {}).get("connectors", {}).items()):
+        result = entry.get("actions", {}).get("erase", {})
+        categories = tuple(
+            c["category"]
+            for c in result.get("categories", [])
+            if isinstance(c, dict) and c.get("outcome") in _GONE and c.get("count", 0) > 0
+        )
+        if categories:
+            erased.append(letters.ErasedData(system=name, categories=categories))
+    return erased
+
+
+async def closed_unverified(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+    """Nobody confirmed who asked, so the request closed: tell the address it named (D9)."""
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if not email:
+        return
+    letter = letters.closed_unverified(
+        request.language,
+        request.id,
+        rt.settings.unverified_close_days,
+        controller=letterhead.controller(rt),
+    )
+    await letter_outbox.queue(rt, session, request, email, letter, kind="closed_unverified")

@@ -14,7 +14,7 @@ from app.domain.identity import Identity
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
-from app.services import audit, letter_outbox
+from app.services import audit, letter_outbox, letterhead
 from app.services.requests import create_follow_up, get
 from app.services.subjects import SubjectVault
 
@@ -85,7 +85,13 @@ async def decide(
     )
     email = subject.get("email")
     if email:
-        letter = letters.objection_decision(request.language, request.id, upheld, grounds)
+        letter = letters.objection_decision(
+            request.language,
+            request.id,
+            upheld,
+            grounds,
+            controller=letterhead.controller(rt),
+        )
         await letter_outbox.queue(rt, session, request, email, letter, kind="objection_decision")
     return request, follow_up
 

@@ -47,6 +47,7 @@ from app.services import (
     failed_attempts,
     id_tokens,
     letter_outbox,
+    letterhead,
     suppression,
     webhooks,
 )
@@ -186,10 +187,11 @@ async def create(
             principal,
             proof=checked_token.proof(now),
             detail=checked_token.audit_detail(),
+            status_token=token,
         )
     elif body.verification is not None and attested is not None:
         SubjectVault(rt.cipher).add_note(request, "verification_note", body.verification.note)
-        await _mark_verified(rt, session, request, principal, proof=attested)
+        await _mark_verified(rt, session, request, principal, proof=attested, status_token=token)
     elif subject.get("email"):
         if checked_token is not None:  # a token that proves nothing of this subject
             await audit.append(
@@ -307,7 +309,11 @@ async def _mark_verified(
     proof: Proof,
     detail: dict[str, Any] | None = None,
     notify: bool = True,
+    status_token: str | None = None,
 ) -> None:
+    """Verified: audit, announce, acknowledge (D12). ``status_token`` is known when the request
+    is verified as it is filed; the acknowledgement then carries the status link, which a
+    person whose request staff filed has no other way to get. Only to a proven address."""
     now = rt.clock.now()
     request.verification_method = _METHOD_NAMES.get(proof.method, proof.method.value)
     if detail and "method" in detail and proof.method is ProofMethod.inherited:
@@ -321,7 +327,16 @@ async def _mark_verified(
     vault = SubjectVault(rt.cipher)
     email = vault.subject(request).get("email")
     if email and notify:
-        letter = letters.acknowledgement(request.language, request.id, request.legal_due_date)
+        proven_kinds = Identity.from_json(request.identity).proven
+        token = status_token if IdentifierKind.email in proven_kinds else None
+        letter = letters.acknowledgement(
+            request.language,
+            request.id,
+            request.legal_due_date,
+            kind=request.kind,
+            status_url=letterhead.status_url(rt, request.id, token) if token else None,
+            controller=letterhead.controller(rt),
+        )
         await letter_outbox.queue(rt, session, request, email, letter, kind="acknowledgement")
     if request.kind == RequestKind.objection.value and _objects_to_marketing(request, rt):
         # Art. 21(3): absolute for direct marketing; the person is never added back. Only
@@ -375,7 +390,9 @@ async def _send_code(
     session.add(challenge)
     await session.flush()
     minutes = rt.settings.verification_code_minutes
-    letter = letters.verification_code(request.language, code, minutes)
+    letter = letters.verification_code(
+        request.language, code, minutes, controller=letterhead.controller(rt)
+    )
     await letter_outbox.queue(rt, session, request, email, letter, kind="verification_code")
     await audit.append(
         session, at=now, actor=SYSTEM.actor, action="verification.code_sent", request_id=request.id
@@ -551,7 +568,14 @@ async def extend(
     await webhooks.emit(rt, session, "request.extended", _event_data(request))
     email = vault.subject(request).get("email")
     if email:
-        letter = letters.extension(request.language, request.id, total, body.reason, due.legal)
+        letter = letters.extension(
+            request.language,
+            request.id,
+            total,
+            body.reason,
+            due.legal,
+            controller=letterhead.controller(rt),
+        )
         await letter_outbox.queue(rt, session, request, email, letter, kind="extension")
     return request
 
@@ -573,7 +597,14 @@ async def refuse(
     )
     email = vault.subject(request).get("email")
     if email:
-        letter = letters.refusal(request.language, request.id, body.reason_code, body.explanation)
+        letter = letters.refusal(
+            request.language,
+            request.id,
+            body.reason_code,
+            body.explanation,
+            kind=request.kind,
+            controller=letterhead.controller(rt),
+        )
         await letter_outbox.queue(rt, session, request, email, letter, kind="refusal")
     return request
 

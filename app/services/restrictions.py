@@ -19,7 +19,7 @@ from app.domain.identity import Identity
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
 from app.security import Principal
-from app.services import audit, letter_outbox
+from app.services import audit, letter_outbox, letterhead
 from app.services.requests import create_follow_up, get
 from app.services.subjects import SubjectVault
 
@@ -57,7 +57,11 @@ async def lift(
         )
     if email is not None:
         letter = letters.restriction_lift(
-            request.language, request.id, reason, deadlines.receipt_date(when)
+            request.language,
+            request.id,
+            reason,
+            deadlines.receipt_date(when),
+            controller=letterhead.controller(rt),
         )
         await letter_outbox.queue(rt, session, request, email, letter, kind="restriction_lift")
     follow_up = await create_follow_up(

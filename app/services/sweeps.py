@@ -15,7 +15,7 @@ from app.db.models import CollectedData, DsrRequest, VerificationChallenge
 from app.domain.requests import TERMINAL, Action, RequestStatus
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services import audit
+from app.services import audit, notices
 from app.services.requests import transition
 
 
@@ -39,6 +39,7 @@ async def close_unverified(rt: Runtime) -> int:
                 SYSTEM,
                 detail={"after_days": rt.settings.unverified_close_days},
             )
+            await notices.closed_unverified(rt, request)
             await session.exec(
                 delete(VerificationChallenge).where(
                     col(VerificationChallenge.request_id) == request.id
