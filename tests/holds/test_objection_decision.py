@@ -139,7 +139,7 @@ async def test_upheld_objection_erases_legitimate_interest_data_except_what_is_h
     assert [(h["category"], h["basis_code"]) for h in held] == [("call_notes", "legal_claim")]
     told = letters(settings)
     assert "We have upheld your objection" in told[-2]
-    assert "call_notes" in told[-1] and "2028-01-01" in told[-1]  # what was kept, until when
+    assert "call notes" in told[-1] and "1 January 2028" in told[-1]  # what was kept, until when
 
 
 async def test_upheld_objection_can_be_narrowed_to_named_categories(client, staff, runtime, worker):

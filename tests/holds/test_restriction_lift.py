@@ -53,7 +53,7 @@ async def test_the_person_is_told_first_and_the_lift_waits_for_the_date(
 
     assert (await lift(client, staff, created["id"])).status_code == 200
     letter = last_letter(settings)
-    assert "We will lift that restriction on 2026-03-09" in letter  # 7 days' notice
+    assert "We will lift that restriction on Monday 9 March 2026" in letter  # 7 days' notice
     assert "We checked your address" in letter
     assert "Datatilsynet" in letter
     view = (await client.get(f"/v1/requests/{created['id']}", headers=staff["operator"])).json()

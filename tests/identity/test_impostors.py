@@ -20,8 +20,9 @@ CLAIMS: dict[str, dict[str, Any]] = {
     "phone": {"phone": VICTIM.phone},
     "national id": {"national_id": VICTIM.national_id},
     "customer number": {"customer_ids": {"crm": VICTIM.customer_no}},
-    "second e-mail": {"secondary_email": VICTIM.email},
 }
+# A second e-mail in a field of its own is refused outright: the subject takes only the
+# documented identifiers (tests/api/test_input_bounds.py).
 
 
 def victim_untouched(world: World) -> None:
