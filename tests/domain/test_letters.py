@@ -41,16 +41,84 @@ CATEGORY_CODES = [
     "b2b_contact",
 ]
 
-ENGLISH = set(
-    "the and of your you we our are with because request requests data until while please "
-    "been not will this that which what when where who there here been kept erased deadline "
-    "month months reference code time court complaint".split()
-)
-NORWEGIAN = set(
-    "og ikke vi du har til av på fra eller din dine deg oss opplysninger opplysningene "
-    "forespørsel forespørselen fristen måned måneder med som er det den hilsen saksnummer "
-    "begrensning sletting innsyn klage vennlig senest slettet beholder".split()
-)
+ENGLISH = {
+    "the",
+    "and",
+    "of",
+    "your",
+    "you",
+    "we",
+    "our",
+    "are",
+    "with",
+    "because",
+    "request",
+    "requests",
+    "data",
+    "until",
+    "while",
+    "please",
+    "been",
+    "not",
+    "will",
+    "this",
+    "that",
+    "which",
+    "what",
+    "when",
+    "where",
+    "who",
+    "there",
+    "here",
+    "kept",
+    "erased",
+    "deadline",
+    "month",
+    "months",
+    "reference",
+    "code",
+    "time",
+    "court",
+    "complaint",
+}
+NORWEGIAN = {
+    "og",
+    "ikke",
+    "vi",
+    "du",
+    "har",
+    "til",
+    "av",
+    "på",
+    "fra",
+    "eller",
+    "din",
+    "dine",
+    "deg",
+    "oss",
+    "opplysninger",
+    "opplysningene",
+    "forespørsel",
+    "forespørselen",
+    "fristen",
+    "måned",
+    "måneder",
+    "med",
+    "som",
+    "er",
+    "det",
+    "den",
+    "hilsen",
+    "saksnummer",
+    "begrensning",
+    "sletting",
+    "innsyn",
+    "klage",
+    "vennlig",
+    "senest",
+    "slettet",
+    "beholder",
+}
 QUOTED = re.compile(r"«[^»]*»|\u201c[^\u201d]*\u201d")
 URL = re.compile(r"https?://\S+")
 REFERENCE = re.compile(r"\breq_\w+")
