@@ -13,6 +13,7 @@ from app import openapi_doc, problems
 from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
 from app.middleware import AccessLog, BodySizeLimit
+from app.middleware_nul import RefuseNul
 from app.routers import apikeys as apikeys_router
 from app.routers import audit as audit_router
 from app.routers import connectors as connectors_router
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(webhooks_router.router)
     app.include_router(connectors_router.router)
     app.include_router(ops.router)
+    app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     _add_problem_schema(app)

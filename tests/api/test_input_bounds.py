@@ -191,3 +191,24 @@ async def test_a_hold_on_declared_categories_is_placed(client, staff, crm):
     for body in (hold_body(until="2026-03-02"), hold_body(connector="*", categories=["invoices"])):
         response = await client.post("/v1/holds", json=body, headers=staff["approver"])
         assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        pytest.param("GET", "/v1/holds?cursor=a%00b", None, id="query"),
+        pytest.param("GET", "/v1/requests/req_%00/status?token=x", None, id="path"),
+        pytest.param("POST", "/v1/holds", '{"connector": "crm\\u0000"}', id="json-string"),
+    ],
+)
+async def test_a_nul_character_is_refused_not_a_500(client, staff, runtime, method, url, body):
+    before = await counts(runtime)
+    response = await client.request(
+        method,
+        url,
+        content=body,
+        headers=staff["approver"] | {"Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 422, "/problems/validation-error")
+    assert "NUL" in problem["detail"]
+    assert await counts(runtime) == before
