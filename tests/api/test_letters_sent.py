@@ -118,3 +118,47 @@ async def test_an_extension_quotes_the_reason_in_a_norwegian_letter(
     assert "med én måned" in text and "måned(er)" not in text
     assert "Fordi the" not in text
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+
+
+async def _finish(client, staff, runtime, worker, kind: str, language: str) -> str:
+    from tests.holds.test_rights_end_to_end import EMAIL, systems
+    from tests.jobs.systems import registry
+
+    billing, crm = systems()
+    runtime.connectors = registry(billing, crm)
+    response = await client.post(
+        "/v1/requests",
+        json={
+            "kind": kind,
+            "language": language,
+            "subject": {"email": EMAIL},
+            "verification": {"method": "staff", "note": "known customer"},
+        },
+        headers=staff["operator"],
+    )
+    assert response.status_code == 201, response.text
+    await worker.run_until_idle()
+    view = await client.get(f"/v1/requests/{response.json()['id']}", headers=staff["auditor"])
+    assert view.json()["status"] == "completed"
+    return EMAIL
+
+
+async def test_an_objection_letter_says_what_was_erased_and_the_suppression_list(
+    client, staff, settings, runtime, worker
+):
+    email = await _finish(client, staff, runtime, worker, "objection", "nb")
+    letter = letters_to(settings, email)[-1]
+    text = letter.get_content()
+    assert letter["Subject"] == "Svar på protesten din"
+    assert "I kunderegisteret: nyhetsbrev." in text  # what was erased, in words
+    assert "sperrelisten" in text  # the person is on the suppression list
+    assert "(objection)" not in text and "newsletter" not in text
+
+
+async def test_a_consent_letter_says_what_was_erased(client, staff, settings, runtime, worker):
+    email = await _finish(client, staff, runtime, worker, "withdraw_consent", "en")
+    letter = letters_to(settings, email)[-1]
+    text = letter.get_content()
+    assert letter["Subject"] == "Your consent is withdrawn"
+    assert "In the customer register: newsletters." in text
+    assert "withdraw_consent" not in text
