@@ -39,7 +39,7 @@ async def close_unverified(rt: Runtime) -> int:
                 SYSTEM,
                 detail={"after_days": rt.settings.unverified_close_days},
             )
-            await notices.closed_unverified(rt, request)
+            await notices.closed_unverified(rt, session, request)
             await session.exec(
                 delete(VerificationChallenge).where(
                     col(VerificationChallenge.request_id) == request.id

@@ -74,7 +74,7 @@ async def test_every_mail_has_a_date_and_a_message_id(client, form_key, settings
     assert response.status_code == 201
     [code] = letters_to(settings, KARI["email"])
     assert code["Date"] and code["Date"].datetime.tzinfo is not None
-    assert re.fullmatch(r"<[^@<>]+@innsyn\.invalid>", code["Message-ID"])
+    assert re.fullmatch(r"<[^@<>]+@[^@<>]+>", code["Message-ID"])
 
 
 async def test_an_unverified_request_is_closed_with_a_letter(
