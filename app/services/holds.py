@@ -1,6 +1,6 @@
 """Legal holds: placed by staff, found by connectors, released, expired or ended — and what then.
 
-A hold ends when staff release it, when its date passes (``expire_due``), or when the
+A hold ends when staff release it, when its date passes (``expiring``), or when the
 connector no longer finds the condition it rested on (``end_lapsed``, see
 :mod:`app.services.hold_recheck`). When a hold ends, the data it kept is erased by a
 follow-up erasure request the service files itself, limited to exactly that connector and
@@ -301,13 +301,16 @@ async def release(
 
 
 async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
-    """Dated holds whose end has passed (claimed: another replica skips them)."""
+    """Dated holds whose end has passed (claimed: another replica skips them).
+
+    A hold with a condition ends at its date too: its date is the latest end the law gives
+    (a claim's limitation, a bookkeeping period), the condition only ends it sooner.
+    """
     today = deadlines.receipt_date(rt.clock.now())
     query = select(LegalHold).where(
         LegalHold.status == "active",
         col(LegalHold.until).is_not(None),
         col(LegalHold.until) < today,
-        col(LegalHold.condition).is_(None),
     )
     if not rt.db.is_sqlite:
         query = query.with_for_update(skip_locked=True)

@@ -4,7 +4,8 @@ exactly what it kept, unless the bookkeeping period still keeps it. Errors never
 
 The invoicing database is the one of the invoicing connector tests (today is 2 March 2026):
 Dana has a paid 2025 invoice and an unpaid 2026 one (a claim, and two bookkeeping years);
-Frida's only invoice, from 2018, is made unpaid here: a claim, with no bookkeeping left.
+Frida's only invoice, from 2018, is made unpaid here, its due date deferred to 14 March 2025:
+a claim until 2028 (foreldelsesloven §§ 2-3), with no bookkeeping left.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ async def billing(backend: str, tmp_path: Path, runtime, clock) -> AsyncIterator
             name="billing", config=invoicing_config(db), today=lambda: clock.now().date()
         )
         system = Billing(db, connector)
-        await system.sql("UPDATE {t}invoices SET paid_at = NULL, status = 'sent' WHERE id = 31")
+        await system.sql(
+            "UPDATE {t}invoices SET paid_at = NULL, status = 'sent', due_at = :due WHERE id = 31",
+            due=date(2025, 3, 14),
+        )
         runtime.connectors = ConnectorRegistry.of(
             [ConnectorInstance(name="billing", kind="invoicing", connector=connector)]
         )
@@ -121,7 +125,7 @@ async def test_paid_invoice_ends_the_claim_and_the_follow_up_erases_what_it_kept
         "invoice 31",
         HELD,
     )
-    assert claim["until"] < runtime.clock.now().date().isoformat()  # a date cannot end it
+    assert claim["until"] == "2028-03-14"  # time-barred after that, if never paid
     assert await billing.invoices_of(FRIDA.id) == [31]  # kept by the claim
 
     await billing.pay(31)
@@ -187,12 +191,12 @@ async def test_a_bookkeeping_period_that_has_run_out_ends_its_hold(
     """Bookkeeping holds carry a condition too, so no date expires them: the re-check does."""
     request_id = await erase(client, staff, worker, DANA.email)
     clock.set(datetime(2031, 1, 2, 9, 0, tzinfo=UTC))  # the 2025 year's five years are over
-    assert await recheck_conditions(runtime) == 1
+    assert await recheck_conditions(runtime) == 2
     states = {k: h["status"] for k, h in (await holds_of(client, staff, request_id)).items()}
     assert states == {
         "bookkeeping_primary: financial year ending 2025-12-31: 1 invoice(s)": "ended",
         "bookkeeping_primary: financial year ending 2026-12-31: 1 invoice(s)": "active",
-        "outstanding_claim: invoice 13": "active",  # still unpaid
+        "outstanding_claim: invoice 13": "ended",  # still unpaid, but time-barred since 2029
     }
 
 

@@ -47,6 +47,29 @@ class InvoiceTable(BaseModel):
     collection_flag: str | None = Field(
         default=None, pattern=NAME_PATTERN, description="Boolean column: sent to debt collection"
     )
+    acknowledged_at: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="Date column: the debtor's latest acknowledgement or part payment "
+        "(interrupts limitation, foreldelsesloven § 14)",
+    )
+    collection_started_at: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="Date column: sent to debt collection (does not interrupt limitation)",
+    )
+    legal_step_at: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="Date column: conciliation board or writ of summons filed "
+        "(interrupts limitation while the case goes on, foreldelsesloven §§ 15, 21 nr. 1)",
+    )
+    judgment_at: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="Date column: judgment or court settlement (ten years, foreldelsesloven "
+        "§ 21 nr. 2)",
+    )
     match: dict[IdentifierKind, MatchColumn] = Field(
         default_factory=dict,
         description="Identifier columns on the invoice itself, used when no customers table is "
@@ -56,14 +79,21 @@ class InvoiceTable(BaseModel):
     billing_columns: list[str] = Field(
         default_factory=list, description="Billing details on the invoice row (billing category)"
     )
-    settled_statuses: list[str] = Field(default_factory=lambda: ["paid", "credited", "cancelled"])
+    settled_statuses: list[str] = Field(
+        default_factory=lambda: ["paid", "credited", "cancelled", "written_off"]
+    )
     collection_statuses: list[str] = Field(default_factory=lambda: ["sent_to_collection"])
     draft_statuses: list[str] = Field(default_factory=lambda: ["draft"])
 
     _short_match = field_validator("match", mode="before")(short_match)
 
+    def fact_columns(self) -> list[str]:
+        """The configured date columns limitation depends on (foreldelsesloven)."""
+        facts = [self.acknowledged_at, self.collection_started_at, self.legal_step_at]
+        return [c for c in [*facts, self.judgment_at] if c]
+
     def state_columns(self) -> list[str]:
-        optional = [self.paid_at, self.status, self.collection_flag]
+        optional = [self.paid_at, self.status, self.collection_flag, *self.fact_columns()]
         return [self.amount, self.issued_at, self.due_at, *(c for c in optional if c)]
 
 
@@ -189,11 +219,22 @@ def invoice_state(inv: InvoiceTable, row: RowMapping) -> InvoiceState:
     status = str(row[inv.status]) if inv.status and row[inv.status] is not None else ""
     flagged = bool(row[inv.collection_flag]) if inv.collection_flag else False
     paid = bool(inv.paid_at and row[inv.paid_at] is not None) or status in inv.settled_statuses
+
+    def fact(column: str | None) -> date | None:
+        return _as_date(row[column]) if column else None
+
+    collection_started = fact(inv.collection_started_at)
     return InvoiceState(
         id=row[inv.id],
         issued_at=_as_date(row[inv.issued_at]),
         due_at=_as_date(row[inv.due_at]),
         settled=paid,
-        in_collection=flagged or status in inv.collection_statuses,
+        in_collection=flagged
+        or status in inv.collection_statuses
+        or collection_started is not None,
         draft=status in inv.draft_statuses,
+        acknowledged_at=fact(inv.acknowledged_at),
+        collection_started_at=collection_started,
+        legal_step_at=fact(inv.legal_step_at),
+        judgment_at=fact(inv.judgment_at),
     )

@@ -12,12 +12,10 @@ from datetime import date
 from typing import Any
 
 from app.connectors.protocol import CategoryErasure, ErasureOutcome, HoldBasis, HoldFinding
-from app.domain.retention import bookkeeping_primary_until, fy_end, limitation_until
+from app.domain.limitation import ClaimEnd, ClaimFacts, claim_end
+from app.domain.retention import bookkeeping_primary_until, fy_end
 
-CLAIM_CONDITION = (
-    "until the invoice is settled; the claim cannot be time-barred before the date given "
-    "(foreldelsesloven §§ 2-3)"
-)
+CLAIM_CONDITION = "until the invoice is settled, written off or time-barred"
 BOOKKEEPING_CONDITION = (
     "primary documentation: kept until 5 years after the end of the financial year "
     "(bokføringsloven § 13)"
@@ -35,18 +33,46 @@ class InvoiceState:
     settled: bool
     in_collection: bool
     draft: bool = False
+    acknowledged_at: date | None = None
+    collection_started_at: date | None = None
+    legal_step_at: date | None = None
+    judgment_at: date | None = None
 
     @property
-    def open_claim(self) -> bool:
+    def unsettled(self) -> bool:
         return not self.settled and not self.draft
+
+    def claim_end(self) -> ClaimEnd | None:
+        """When the claim ends by limitation (foreldelsesloven), from the invoice's facts."""
+        due = self.due_at or self.issued_at
+        if due is None:
+            return None
+        facts = ClaimFacts(
+            due=due,
+            acknowledged=self.acknowledged_at,
+            collection_started=self.collection_started_at,
+            legal_step=self.legal_step_at,
+            judgment=self.judgment_at,
+        )
+        return claim_end(facts)
+
+    def open_claim(self, today: date) -> bool:
+        """Unsettled and not yet time-barred on ``today``: a claim that can be enforced."""
+        end = self.claim_end()
+        return self.unsettled and not (end is not None and end.ended(today))
 
     def claim_basis(self) -> HoldBasis:
         return HoldBasis.debt_collection if self.in_collection else HoldBasis.outstanding_claim
 
     def claim_until(self) -> date | None:
-        """Earliest end of the claim hold: when the claim could first become time-barred."""
-        start = self.due_at or self.issued_at
-        return limitation_until(start) if start else None
+        """The last day the claim can be enforced; None while legal proceedings go on."""
+        end = self.claim_end()
+        return end.until if end else None
+
+    def claim_condition(self) -> str:
+        """The hold's condition, citing the provisions that give its end."""
+        end = self.claim_end()
+        return f"{CLAIM_CONDITION} ({end.law})" if end else CLAIM_CONDITION
 
     def bookkeeping_until(self, year_end_month: int) -> date | None:
         if self.draft or self.issued_at is None:
@@ -56,22 +82,23 @@ class InvoiceState:
     def holds(self, today: date, year_end_month: int) -> bool:
         """Whether any hold keeps this invoice on ``today``."""
         until = self.bookkeeping_until(year_end_month)
-        return self.open_claim or (until is not None and until >= today)
+        return self.open_claim(today) or (until is not None and until >= today)
 
 
 def holds_for(
     states: Sequence[InvoiceState], categories: list[str], today: date, year_end_month: int
 ) -> list[HoldFinding]:
-    """One hold per open claim, and one bookkeeping hold per financial year still running."""
+    """One hold per claim not yet time-barred, and one bookkeeping hold per financial year
+    still running. A time-barred claim holds nothing (foreldelsesloven)."""
     findings: list[HoldFinding] = []
     for state in states:
-        if state.open_claim:
+        if state.open_claim(today):
             findings.append(
                 HoldFinding(
                     basis_code=state.claim_basis().value,
                     categories=categories,
                     until=state.claim_until(),
-                    condition=CLAIM_CONDITION,
+                    condition=state.claim_condition(),
                     reference=f"invoice {state.id}",
                 )
             )
@@ -99,9 +126,11 @@ def held_entries(
 ) -> list[CategoryErasure]:
     """Erasure entries for a held category: one per basis, with the latest end date."""
     groups: dict[HoldBasis, list[date | None]] = {}
+    laws: dict[HoldBasis, str] = {}
     for state in held:
-        if state.open_claim:
+        if state.open_claim(today):
             groups.setdefault(state.claim_basis(), []).append(state.claim_until())
+            laws[state.claim_basis()] = state.claim_condition()
         until = state.bookkeeping_until(year_end_month)
         if until is not None and until >= today:
             groups.setdefault(HoldBasis.bookkeeping_primary, []).append(until)
@@ -111,16 +140,15 @@ def held_entries(
             continue
         ends = groups[basis]
         known = [d for d in ends if d is not None]
+        pending = len(known) < len(ends)  # proceedings pending: no end date yet
         entries.append(
             CategoryErasure(
                 category=category,
                 outcome=ErasureOutcome.held,
                 count=len(ends),
                 basis_code=basis.value,
-                reason=BOOKKEEPING_CONDITION
-                if basis is HoldBasis.bookkeeping_primary
-                else CLAIM_CONDITION,
-                until=max(known) if known else None,
+                reason=laws.get(basis, BOOKKEEPING_CONDITION),
+                until=max(known) if known and not pending else None,
             )
         )
     return entries

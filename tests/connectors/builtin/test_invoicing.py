@@ -270,12 +270,23 @@ async def test_without_a_customer_table_the_customer_number_finds_invoices(
             InvoiceState(1, date(2025, 3, 1), None, settled=False, in_collection=False, draft=True),
             [],
         ),
-        (
+        (  # debt collection does not interrupt limitation: time-barred on 15.3.2023
             InvoiceState(1, date(2020, 3, 1), date(2020, 3, 15), settled=False, in_collection=True),
+            [],
+        ),
+        (  # a legal step before the end does: held while the case goes on
+            InvoiceState(
+                1,
+                date(2020, 3, 1),
+                date(2020, 3, 15),
+                settled=False,
+                in_collection=True,
+                legal_step_at=date(2022, 9, 1),
+            ),
             ["debt_collection"],
         ),
     ],
-    ids=["unpaid", "paid-after-collection", "draft", "old-claim-in-collection"],
+    ids=["unpaid", "paid-after-collection", "draft", "old-claim-in-collection", "old-claim-sued"],
 )
 def test_hold_rules(state: InvoiceState, basis: list[str]) -> None:
     assert [f.basis_code for f in holds_for([state], ["invoices"], TODAY, 12)] == basis
