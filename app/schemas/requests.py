@@ -190,8 +190,18 @@ class ExtendIn(BaseModel):
 class RefuseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason_code: RefusalReason
+    reason_code: RefusalReason = Field(
+        description="Each code may refuse only the request kinds its law covers; another "
+        "kind is a 422 problem."
+    )
     explanation: str = Field(min_length=3, max_length=5000)
+    evidence: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=5000,
+        description="What was checked; required for `accurate` (rectification refused "
+        "because the data is correct). Kept in the record, not sent in the letter.",
+    )
 
 
 class WithdrawIn(BaseModel):

@@ -17,7 +17,7 @@ from argon2.exceptions import VerifyMismatchError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, VerificationChallenge
-from app.domain import deadlines, identity, letters, objections
+from app.domain import deadlines, identity, letters, objections, refusals
 from app.domain.errors import (
     InvalidInput,
     InvalidTransition,
@@ -586,9 +586,12 @@ async def refuse(
     """Art. 12(4): a written refusal with reasons and the right to complain and go to court."""
     require_staff_role(Action.refuse, principal.roles)
     request = await get(session, request_id, for_update=True)
+    _check_refusal(request, body)
     vault = SubjectVault(rt.cipher)
     request.refusal_code = body.reason_code.value
     vault.add_note(request, "refusal_explanation", body.explanation)
+    if body.evidence:
+        vault.add_note(request, "refusal_evidence", body.evidence)
     await transition(
         rt, session, request, Action.refuse, principal, detail={"reason_code": body.reason_code}
     )
@@ -607,6 +610,22 @@ async def refuse(
         )
         await letter_outbox.queue(rt, session, request, email, letter, kind="refusal")
     return request
+
+
+def _check_refusal(request: DsrRequest, body: RefuseIn) -> None:
+    """A reason code refuses only the kinds its law covers (e.g. pol. § 16 not an erasure)."""
+    kind = RequestKind(request.kind)
+    if not refusals.refusable(body.reason_code, kind):
+        allowed = ", ".join(refusals.kinds_for(body.reason_code))
+        raise InvalidInput(
+            f"reason {body.reason_code.value!r} cannot refuse a request of kind "
+            f"{kind.value!r} (it may refuse: {allowed})",
+            field="reason_code",
+        )
+    if refusals.REASONS[body.reason_code].needs_evidence and not body.evidence:
+        raise InvalidInput(
+            f"reason {body.reason_code.value!r} needs the evidence checked", field="evidence"
+        )
 
 
 async def withdraw(
