@@ -57,7 +57,15 @@ class Runtime:
             recipients=load_directory(settings.connectors_file),
             id_tokens=IdTokenVerifier(settings) if settings.oidc_issuer else None,
             hold_catalogue=HoldCatalogue(
-                policy(p.code, months=p.months, justification=p.justification, nb=p.nb, en=p.en)
+                policy(
+                    p.code,
+                    months=p.months,
+                    justification=p.justification,
+                    nb=p.nb,
+                    en=p.en,
+                    ground=p.ground if p.blocks_erasure else None,
+                    statute=p.statute,
+                )
                 for p in settings.hold_policies
             ),
             rate_limiter=RateLimiter(

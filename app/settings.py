@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.files import private_dir, write_private
@@ -21,13 +21,43 @@ PRODUCTION_REQUIRED = ("data_key", "audit_key", "staff_issuer")
 
 
 class HoldPolicy(BaseModel):
-    """A company's own documented retention policy, added to the hold catalogue."""
+    """A company's own documented retention policy, added to the hold catalogue.
+
+    A policy is not a law: it blocks an erasure request only when it rests on an Art. 17(3)
+    ground the company names (a legal obligation with its statute, or a legal claim);
+    without one it is a retention schedule, shown in the report, that never blocks erasure.
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     months: int = Field(gt=0, le=1200)
     justification: str = Field(min_length=3)
     nb: str
     en: str
+    blocks_erasure: bool = Field(
+        default=False, description="Keep the data despite an erasure request (needs a ground)."
+    )
+    ground: Literal["legal_obligation", "legal_claim"] | None = Field(
+        default=None, description="The Art. 17(3) ground: (b) legal obligation, (e) legal claim."
+    )
+    statute: str | None = Field(
+        default=None, min_length=3, description="The law that obliges (ground legal_obligation)."
+    )
+
+    @model_validator(mode="after")
+    def _grounded(self) -> HoldPolicy:
+        if self.blocks_erasure and self.ground is None:
+            raise ValueError(
+                "INNSYN_HOLD_POLICIES: a policy with blocks_erasure must name its GDPR art. "
+                "17(3) ground (ground: legal_obligation with statute, or legal_claim); a "
+                "company policy alone is not an exemption"
+            )
+        if self.ground == "legal_obligation" and not self.statute:
+            raise ValueError(
+                "INNSYN_HOLD_POLICIES: ground legal_obligation needs the statute that obliges"
+            )
+        return self
 
 
 class Settings(BaseSettings):

@@ -36,6 +36,7 @@ class HoldBasis:
     nb: str
     en: str
     months: int | None = None
+    blocks_erasure: bool = True  # a law (Art. 17(3)); a policy without a ground does not
 
     def until(self, event: date) -> date | None:
         """The last day data must be kept, counted from ``event``; None while conditional."""
@@ -161,15 +162,44 @@ class HoldCatalogue:
     def all(self) -> list[HoldBasis]:
         return list(self._by_code.values())
 
+    def blocks_erasure(self, code: str) -> bool:
+        """Whether a hold under ``code`` keeps data despite an erasure request; an unknown
+        code blocks (a connector's own finding is never dropped silently)."""
+        basis = self._by_code.get(code)
+        return basis is None or basis.blocks_erasure
 
-def policy(code: str, *, months: int, justification: str, nb: str, en: str) -> HoldBasis:
-    """A company's documented retention policy, e.g. "chat kept 5 years" (Art. 5(1)(e))."""
+
+def policy(
+    code: str,
+    *,
+    months: int,
+    justification: str,
+    nb: str,
+    en: str,
+    ground: str | None = None,
+    statute: str | None = None,
+) -> HoldBasis:
+    """A company's documented retention policy, e.g. "chat kept 5 years" (Art. 5(1)(e)).
+
+    With a ground (``legal_obligation`` and its statute, Art. 17(3)(b); ``legal_claim``,
+    17(3)(e)) it keeps data despite an erasure request; without one it is a retention
+    schedule the report shows and an erasure request overrides.
+    """
+    if ground == "legal_obligation" and statute:
+        law, exemption = statute, "GDPR art. 17(3)(b)"
+    elif ground == "legal_claim":
+        law, exemption = justification, "GDPR art. 17(3)(e)"
+    elif ground is None:
+        law, exemption = justification, "ingen (lagringsplan, GDPR art. 5(1)(e))"
+    else:
+        raise ValueError("a policy's ground is legal_obligation (with a statute) or legal_claim")
     return HoldBasis(
         code,
-        justification,
-        "GDPR art. 6(1)(f) (dokumentert lagringspolicy)",
+        law,
+        exemption,
         EndRule.fixed_months,
         nb,
         en,
         months=months,
+        blocks_erasure=ground is not None,
     )

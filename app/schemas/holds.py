@@ -87,6 +87,10 @@ class HoldBasisView(BaseModel):
     months: int | None
     nb: str
     en: str
+    blocks_erasure: bool = Field(
+        description="False for a company retention schedule without an Art. 17(3) ground: "
+        "shown in the report, never keeps data an erasure request reaches."
+    )
 
 
 class HoldCatalogueView(BaseModel):

@@ -197,6 +197,8 @@ async def erase_tasks(
         if not scope:
             continue
         holds = await hold_service.holds_for(session, request, instance.name)
+        # A company policy without an Art. 17(3) ground is a schedule, not an exemption.
+        holds = [h for h in holds if rt.hold_catalogue.blocks_erasure(h.basis_code)]
         plan = erasure_plan.plan(scope, holds)
         held = [h.as_result() for h in plan.held]
         task = new_task(
