@@ -156,6 +156,11 @@ class CategoryErasure(BaseModel):
     basis_code: str | None = Field(default=None, description="Hold basis code (held)")
     reason: str | None = Field(default=None, description="Why (not_erasable, held)")
     until: date | None = None
+    fields: list[str] = Field(
+        default_factory=list,
+        description="The fields this entry is about when only part of the category was kept: "
+        "held, the fields kept; erased or anonymised, the fields removed.",
+    )
 
 
 class ErasureResult(BaseModel):
@@ -202,6 +207,16 @@ class HoldFinding(BaseModel):
     condition: str | None = Field(default=None, description="e.g. 'until the invoice is settled'")
     reference: str | None = Field(
         default=None, description="Non-personal reference, e.g. an invoice number"
+    )
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per category, the only fields the law keeps (e.g. billing: name, address); "
+        "a category not named here is kept whole. The rest is erased at once.",
+    )
+    customer_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="The system's own key for the person, stored encrypted with the hold: the "
+        "erasure after the hold ends finds the kept rows by it once e-mail and phone are gone.",
     )
 
 

@@ -7,8 +7,8 @@ hold's basis and end: a hold is never silently bypassed. Holds come from connect
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -49,6 +49,11 @@ class Hold:
     condition: str | None = None
     reference: str | None = None
     source: str = "connector"
+    fields: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Per category, the only fields kept; the connector that found the hold keeps them."""
+
+    def keeps_whole(self, category: str) -> bool:
+        return not self.fields.get(category)
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,17 @@ def plan(scope: Sequence[str], holds: Iterable[Hold]) -> ErasurePlan:
 
     A category covered by several holds is kept under the one that lasts longest (an
     open-ended hold, ``until=None``, lasts longest), so the record shows the binding reason.
+    A category whose every hold names the fields it keeps is erased all the same: the
+    connector that found those holds keeps exactly those fields and erases the rest.
     """
     binding: dict[str, Hold] = {}
     for hold in holds:
         for category in hold.categories:
-            if category in scope and _lasts_longer(hold, binding.get(category)):
+            if (
+                category in scope
+                and hold.keeps_whole(category)
+                and _lasts_longer(hold, binding.get(category))
+            ):
                 binding[category] = hold
     erase = tuple(c for c in dict.fromkeys(scope) if c not in binding)
     held = tuple(

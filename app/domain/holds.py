@@ -21,7 +21,8 @@ class EndRule(StrEnum):
 
     fy_plus_5y = "fy_plus_5y"  # end of the financial year + 5 years
     fy_plus_3y6m = "fy_plus_3y6m"  # end of the financial year + 3 years 6 months
-    settled_plus_limitation = "settled_plus_limitation"  # open until settled, then limitation
+    # until settled or written off, at most until time-barred (app.domain.limitation)
+    settled_plus_limitation = "settled_plus_limitation"
     condition = "condition"  # while a condition holds (a connector or staff re-checks)
     fixed_months = "fixed_months"  # a documented period after the event
     date = "date"  # a date decided by staff
@@ -37,6 +38,7 @@ class HoldBasis:
     en: str
     months: int | None = None
     blocks_erasure: bool = True  # a law (Art. 17(3)); a policy without a ground does not
+    fields: tuple[str, ...] = ()  # what the law requires kept; () = the categories whole
 
     def until(self, event: date) -> date | None:
         """The last day data must be kept, counted from ``event``; None while conditional."""
@@ -55,6 +57,11 @@ class HoldBasis:
         return self.en if language == "en" else self.nb
 
 
+INVOICE_FIELDS = ("name", "address", "invoice_number", "amount", "dates", "description")
+"""What an invoice must show (bokføringsforskriften § 5-1-1) and a claim needs: the parties'
+names and addresses, number, amount and dates. Not the person's e-mail or phone: contacting
+them is not accounting documentation, and a claim is pursued at the address."""
+
 CATALOGUE: tuple[HoldBasis, ...] = (
     HoldBasis(
         "bookkeeping_primary",
@@ -65,6 +72,7 @@ CATALOGUE: tuple[HoldBasis, ...] = (
         "regnskapsårets slutt.",
         "The Bookkeeping Act requires us to keep invoices and other vouchers for five years "
         "after the end of the financial year.",
+        fields=INVOICE_FIELDS,
     ),
     HoldBasis(
         "bookkeeping_secondary",
@@ -75,26 +83,29 @@ CATALOGUE: tuple[HoldBasis, ...] = (
         "posteringer i tre og et halvt år etter regnskapsårets slutt.",
         "The Bookkeeping Act requires us to keep agreements and correspondence that document "
         "postings for three and a half years after the end of the financial year.",
+        fields=("name", "address", "date", "content"),
     ),
     HoldBasis(
         "outstanding_claim",
-        "foreldelsesloven §§ 2 og 3",
+        "foreldelsesloven §§ 2, 3, 14, 15, 20 og 21",
         "GDPR art. 17(3)(e)",
         EndRule.settled_plus_limitation,
         "Du har en ubetalt faktura. Vi beholder opplysningene som trengs for kravet til det "
         "er oppgjort, og høyst til kravet er foreldet.",
         "You have an unpaid invoice. We keep the data the claim needs until it is settled, and "
         "at most until the claim is time-barred.",
+        fields=INVOICE_FIELDS,
     ),
     HoldBasis(
         "debt_collection",
-        "inkassoloven; foreldelsesloven §§ 2 og 3",
+        "foreldelsesloven §§ 2, 3, 14, 15, 20 og 21 (inkasso avbryter ikke foreldelse)",
         "GDPR art. 17(3)(e)",
         EndRule.settled_plus_limitation,
         "Et krav mot deg er sendt til inkasso. Vi beholder opplysningene som trengs for kravet "
-        "til det er oppgjort.",
+        "til det er oppgjort, og høyst til kravet er foreldet.",
         "A claim against you has been sent to debt collection. We keep the data the claim needs "
-        "until it is settled.",
+        "until it is settled, and at most until the claim is time-barred.",
+        fields=INVOICE_FIELDS,
     ),
     HoldBasis(
         "shareholder_register",

@@ -119,6 +119,23 @@ def category(code: str, language: str) -> str:
     return _pick(CATEGORIES, code, language) or code.replace("_", " ").replace("-", " ")
 
 
+FIELDS: dict[str, tuple[str, str]] = {
+    "name": ("navn", "name"),
+    "billing_address": ("fakturaadresse", "billing address"),
+    "address": ("adresse", "address"),
+    "email": ("e-postadresse", "e-mail address"),
+    "phone": ("telefonnummer", "phone number"),
+    "amount": ("beløp", "amount"),
+    "description": ("beskrivelse", "description"),
+    "currency": ("valuta", "currency"),
+}
+
+
+def field(code: str, language: str) -> str:
+    """A field (column) a hold keeps, in words."""
+    return _pick(FIELDS, code, language) or code.replace("_", " ").replace("-", " ")
+
+
 def system(name: str, language: str) -> str:
     return _pick(SYSTEMS, name, language) or name.replace("_", " ").replace("-", " ")
 

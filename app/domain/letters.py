@@ -56,6 +56,8 @@ class KeptData:
     explanation: str
     law: str
     until: date | None
+    # Per category, the only fields kept (the rest of it was erased); others kept whole.
+    fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def render(name: str, language: str, **context: Any) -> Letter:
         **context | {"controller": controller},
         kind_words=lambda kind: words.kind(kind, code),
         category_words=lambda cats: words.join([words.category(c, code) for c in cats], code),
+        fields_words=lambda fields: words.join([words.field(f, code) for f in fields], code),
         system_words=lambda name: words.system(name, code),
         systems_words=lambda names: words.join([words.system(n, code) for n in names], code),
         long_date=lambda day: words.long_date(day, code),

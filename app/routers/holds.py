@@ -64,6 +64,7 @@ async def hold_catalogue(rt: RuntimeDep, _staff: StaffReader) -> HoldCatalogueVi
                 months=b.months,
                 nb=b.nb,
                 en=b.en,
+                fields=list(b.fields),
                 blocks_erasure=b.blocks_erasure,
             )
             for b in rt.hold_catalogue.all()

@@ -58,6 +58,11 @@ class HoldView(BaseModel):
     gdpr_exemption: str | None
     connector: str
     categories: list[str]
+    fields: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Per category, the only fields the hold keeps (the rest was erased); a "
+        "category not named is kept whole.",
+    )
     source: str
     status: str
     until: date | None
@@ -87,6 +92,9 @@ class HoldBasisView(BaseModel):
     months: int | None
     nb: str
     en: str
+    fields: list[str] = Field(
+        description="The fields the law requires kept (empty: what the categories hold)."
+    )
     blocks_erasure: bool = Field(
         description="False for a company retention schedule without an Art. 17(3) ground: "
         "shown in the report, never keeps data an erasure request reaches."

@@ -196,7 +196,7 @@ async def record_findings(
         known.add(key)
         hold = _new_hold(
             rt,
-            subject=subject,
+            subject=_with_system_keys(subject, finding),
             basis_code=finding.basis_code,
             connector=connector,
             categories=finding.categories,
@@ -207,11 +207,21 @@ async def record_findings(
             condition=finding.condition,
             reference=finding.reference,
         )
+        hold.fields = dict(finding.fields) or None
         session.add(hold)
         await session.flush()
         await _announce(rt, session, hold, "hold.placed", SYSTEM.actor)
         stored.append(hold)
     return stored
+
+
+def _with_system_keys(subject: dict[str, Any], finding: HoldFinding) -> dict[str, Any]:
+    """The person as the hold keeps them, with the system's own key when it gave one: the
+    follow-up erasure finds the kept rows by it after their e-mail and phone are erased."""
+    if not finding.customer_ids:
+        return subject
+    keys = {**(subject.get("customer_ids") or {}), **finding.customer_ids}
+    return {**subject, "customer_ids": keys}
 
 
 async def active_rows(
@@ -248,6 +258,7 @@ async def holds_for(session: AsyncSession, request: DsrRequest, connector: str) 
             condition=r.condition,
             reference=r.reference,
             source=r.source,
+            fields=r.fields or {},
         )
         for r in rows
         if r.connector in (connector, ALL_CONNECTORS)

@@ -24,9 +24,10 @@ async def kept_data(
     """What the request could not erase, with the basis in plain words and the end date."""
     kept = []
     for hold in await holds.for_request(rt, session, request):
-        if hold.status != "active":
-            continue
+        if hold.status != "active" or not rt.hold_catalogue.blocks_erasure(hold.basis_code):
+            continue  # a retention schedule without an Art. 17(3) ground kept nothing
         basis = rt.hold_catalogue.get(hold.basis_code)
+        fields = hold.fields or {}
         kept.append(
             letters.KeptData(
                 system=hold.connector,
@@ -34,6 +35,7 @@ async def kept_data(
                 explanation=basis.explain(request.language) if basis else hold.basis_code,
                 law=basis.law if basis else hold.basis_code,
                 until=hold.until,
+                fields=tuple((c, tuple(fields[c])) for c in hold.categories if fields.get(c)),
             )
         )
     return kept

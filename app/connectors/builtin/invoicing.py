@@ -60,7 +60,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.connectors.builtin.invoicing_config import OSLO, InvoicingConfig, invoice_state
 from app.connectors.builtin.invoicing_holds import InvoiceState, held_entries, holds_for
 from app.connectors.builtin.sql_base import SqlBackedConnector
-from app.connectors.builtin.sql_ops import Tally, erasure_results
+from app.connectors.builtin.sql_mapping import TableStep
+from app.connectors.builtin.sql_ops import Tally, erasure_results, run_erasure
 from app.connectors.builtin.sql_schema import BoundMapping
 from app.connectors.protocol import (
     Capability,
@@ -117,7 +118,12 @@ class InvoicingConnector(SqlBackedConnector):
         """Open claims, debt collection, and the bookkeeping period of booked invoices."""
         async with self.connected("find_holds") as (conn, bound):
             states = await self._invoice_states(conn, bound, subject)
-        return holds_for(states, self._held_categories(), self._today(), self._fy_month)
+            keys = await self._customer_keys(conn, bound, subject)
+        findings = holds_for(states, self._held_categories(), self._today(), self._fy_month)
+        fields = self._held_fields()
+        system = self.mapping.customer_id_system or self.name
+        ids = {system: str(keys[0])} if len(keys) == 1 else {}
+        return [f.model_copy(update={"fields": fields, "customer_ids": ids}) for f in findings]
 
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
         """Erase ``categories`` except held invoices (and the billing data they need).
@@ -148,7 +154,29 @@ class InvoicingConnector(SqlBackedConnector):
         deleted = 0
         if held and self.config.invoice_category in wanted and free:
             deleted = await self._delete_invoices(conn, bound, free)
+        if held and self.config.billing_category in wanted:
+            tallies |= await self._erase_unheld_fields(conn, bound, subject)
         return held, tallies, deleted
+
+    async def _erase_unheld_fields(
+        self, conn: AsyncConnection, bound: BoundMapping, subject: SubjectRef
+    ) -> dict[str, Tally]:
+        """The customer columns no hold names (e-mail, phone) go while the invoices stay."""
+        customers = self.config.customers
+        if customers is None:
+            return {}
+        table = self.mapping.table(customers.name)
+        keep = set(customers.kept_by_holds())
+        columns = [c for c in table.columns if c.name not in keep]
+        if not columns:
+            return {}
+        step = TableStep(table, delete=False, columns={self.config.billing_category: columns})
+        tallies = await run_erasure(conn, bound, [step], subject)
+        for tally in tallies.values():
+            # What stays is reported as held, with its basis; a column the schema cannot
+            # empty (NOT NULL, no ``erase: anonymise``) is reported as not erasable.
+            tally.kept = [k for k in tally.kept if k.split(".")[-1] not in keep]
+        return tallies
 
     def _entries(
         self,
@@ -160,6 +188,7 @@ class InvoicingConnector(SqlBackedConnector):
     ) -> list[CategoryErasure]:
         kept = self._held_categories() if held else []
         entries = erasure_results([c for c in categories if c not in kept], tallies)
+        fields = self._held_fields()
         for category in kept:
             if category not in categories:
                 continue
@@ -168,10 +197,66 @@ class InvoicingConnector(SqlBackedConnector):
                     category=category, outcome=ErasureOutcome.erased, count=deleted
                 )
                 entries.append(erased)
-            entries += held_entries(category, held, today, self._fy_month)
+            if category in fields:
+                entries += self._erased_fields(category, tallies.get(category))
+            entries += [
+                e.model_copy(update={"fields": fields.get(category, [])})
+                for e in held_entries(category, held, today, self._fy_month)
+            ]
         order = {c: i for i, c in enumerate(categories)}
         entries.sort(key=lambda e: order.get(e.category, len(order)))
         return entries
+
+    def _held_fields(self) -> dict[str, list[str]]:
+        """Per held category, the only fields the holds keep: the billing columns an invoice
+        shows (bokføringsforskriften § 5-1-1), never the contact channels."""
+        customers = self.config.customers
+        if customers is None or self.config.billing_category not in self._held_categories():
+            return {}
+        return {self.config.billing_category: customers.kept_by_holds()}
+
+    def _erased_fields(self, category: str, tally: Tally | None) -> list[CategoryErasure]:
+        """The part of a held category erased at once: which fields, how many rows."""
+        customers = self.config.customers
+        if tally is None or customers is None:
+            return []
+        count = tally.deleted + tally.nulled + tally.anonymised
+        keep = set(customers.kept_by_holds())
+        gone = [c.name for c in customers.columns if c.name not in keep]
+        if not gone or (not count and not tally.kept):
+            return []
+        stuck = [k.split(".")[-1] for k in tally.kept]
+        entries = []
+        if stuck:
+            entries.append(
+                CategoryErasure(
+                    category=category,
+                    outcome=ErasureOutcome.not_erasable,
+                    fields=stuck,
+                    reason="the column cannot be emptied (NOT NULL): map it with erase: anonymise",
+                )
+            )
+        gone = [g for g in gone if g not in stuck]
+        outcome = ErasureOutcome.erased if tally.nulled else ErasureOutcome.anonymised
+        if gone:
+            entries.append(
+                CategoryErasure(category=category, outcome=outcome, count=count, fields=gone)
+            )
+        return entries
+
+    async def _customer_keys(
+        self, conn: AsyncConnection, bound: BoundMapping, subject: SubjectRef
+    ) -> list[Any]:
+        """The person's keys in the customer register (one, normally)."""
+        customers = self.config.customers
+        if customers is None:
+            return []
+        table = self.mapping.table(customers.name)
+        where = bound.person_filter(table, subject)
+        if where is None:
+            return []
+        key = bound.column(customers.name, customers.key)
+        return list((await conn.execute(select(key).where(where).order_by(key))).scalars())
 
     @property
     def _fy_month(self) -> int:

@@ -107,6 +107,19 @@ class CustomerTable(BaseModel):
     match: dict[IdentifierKind, MatchColumn] = Field(min_length=1)
     columns: list[ColumnMapping] = Field(min_length=1)
     erase: TableErasure = "delete"
+    held_columns: list[str] | None = Field(
+        default=None,
+        description="The columns a bookkeeping or claim hold keeps (the addressee of the "
+        "invoice: name, address). Default: every column but the e-mail and phone match "
+        "columns; the contact channels are not accounting documentation and are erased.",
+    )
+
+    def kept_by_holds(self) -> list[str]:
+        """The columns held invoices keep; the others are erased while the invoices stay."""
+        if self.held_columns is not None:
+            return list(self.held_columns)
+        contact = {m.column for kind, m in self.match.items() if kind in ("email", "phone")}
+        return [c.name for c in self.columns if c.name not in contact]
 
     _short_columns = field_validator("columns", mode="before")(short_columns)
     _short_match = field_validator("match", mode="before")(short_match)
@@ -130,6 +143,10 @@ class InvoicingConfig(EngineOptions):
         declared = {c.name for c in self.all_categories()}
         if undeclared := mapping.used_categories() - declared:
             raise ValueError(f"categories used but not declared: {sorted(undeclared)}")
+        if self.customers is not None and self.customers.held_columns is not None:
+            mapped = {c.name for c in self.customers.columns}
+            if unknown := set(self.customers.held_columns) - mapped:
+                raise ValueError(f"customers.held_columns not mapped: {sorted(unknown)}")
         for table in self.tables:
             if table.parent is not None and table.parent.table == self.invoices.name:
                 raise ValueError(f"table {table.name}: invoice rows cannot be parents here")
@@ -151,7 +168,9 @@ class InvoicingConfig(EngineOptions):
                     name=cust.name,
                     key=[cust.key],
                     category=self.billing_category,
-                    match=cust.match,
+                    # The key finds the person too: a hold keeps it, so the rows it kept are
+                    # found after their e-mail and phone are erased.
+                    match={"customer_id": MatchColumn(column=cust.key), **cust.match},
                     columns=cust.columns,
                     erase=cust.erase,
                 )

@@ -18,6 +18,8 @@ class LegalHold(SQLModel, table=True):
     basis_code: str = Field(max_length=48)
     connector: str = Field(max_length=100)
     categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # Per category, the only fields the hold keeps (a category not named is kept whole).
+    fields: dict[str, list[str]] | None = Field(default=None, sa_column=Column(JSON))
     source: str = Field(max_length=16)  # "connector" or "staff"
     status: str = Field(default="active", max_length=16)  # active, released, expired, ended
     until: date | None = None

@@ -174,15 +174,33 @@ async def test_erase_keeps_held_invoices_and_deletes_the_rest(
         ("invoices", ErasureOutcome.erased, 1, None, None),
         ("invoices", ErasureOutcome.held, 1, "outstanding_claim", date(2029, 2, 15)),
         ("invoices", ErasureOutcome.held, 2, "bookkeeping_primary", date(2031, 12, 31)),
+        ("billing", ErasureOutcome.anonymised, 1, None, None),
         ("billing", ErasureOutcome.held, 1, "outstanding_claim", date(2029, 2, 15)),
         ("billing", ErasureOutcome.held, 2, "bookkeeping_primary", date(2031, 12, 31)),
         ("marketing", ErasureOutcome.erased, 1, None, None),
     ]
+    # Field by field: the invoice's addressee stays, the contact channel goes.
+    assert {(e.outcome, tuple(e.fields)) for e in result.categories if e.category == "billing"} == {
+        (ErasureOutcome.anonymised, ("email",)),
+        (ErasureOutcome.held, ("name", "billing_address")),
+    }
     assert await rows(db, "SELECT id FROM invoices WHERE customer_ref = 1 ORDER BY id") == [
         (12,),
         (13,),
     ]
-    assert await rows(db, "SELECT name FROM customers WHERE id = 1") == [(DANA.name,)]
+    [(name, address, email)] = await rows(
+        db, "SELECT name, billing_address, email FROM customers WHERE id = 1"
+    )
+    assert (name, address) == (DANA.name, "1 Torget")
+    assert email.startswith("anonymised-") and DANA.email not in email
+    # The hold carries the register's key, so the kept rows are still found without e-mail.
+    findings = await billing.find_holds(DANA.subject())
+    assert findings == []
+    by_key = SubjectRef(request_id="r", customer_ids={"billing": "1"})
+    assert {f.basis_code for f in await billing.find_holds(by_key)} == {
+        "outstanding_claim",
+        "bookkeeping_primary",
+    }
     assert await rows(db, "SELECT count(*) FROM newsletter_signups WHERE customer_id = 1") == [(0,)]
     again = await billing.erase(DANA.subject(), ALL)
     assert ("invoices", ErasureOutcome.erased) not in {
