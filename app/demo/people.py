@@ -83,7 +83,8 @@ KARI = DemoPerson(
     national_id="02013299997",
     address="Eksempelgata 1, 0150 Oslo",
     customer_no="K-1001",
-    story="has an unpaid invoice: an erasure keeps her invoices and billing data",
+    story="has an unpaid invoice: an erasure keeps her invoices, name and billing address, "
+    "not her e-mail and phone",
     newsletter=True,
     orders=(("Strømavtale Fastpris 12 mnd", "0.00"), ("Smart varmestyring", "1490.00")),
     crm_notes=("Ringte om fakturaen for januar; forklarte nettleien.",),

@@ -74,6 +74,7 @@ class HeldCategory:
             "reason": self.condition,
             "until": self.until.isoformat() if self.until else None,
             "source": self.source,
+            "fields": [],
         }
 
 

@@ -227,6 +227,14 @@ def test_erasure_for_kari_keeps_only_what_her_unpaid_invoice_holds(demo: Demo) -
         assert entry["outcome"] == "held"
         assert entry["basis_code"] in CLAIM_BASES
         assert entry["until"] is not None
+    [(contact, gone)] = [
+        (e["outcome"], e["fields"])
+        for t in done["tasks"]
+        if (t["connector"], t["action"]) == ("billing", "erase")
+        for e in t["result"]["categories"]
+        if e["category"] == "billing" and e["outcome"] != "held"
+    ]
+    assert (contact, gone) == ("anonymised", ["email", "phone"])
     for category in ("master_data", "metering_points"):
         entry = erased["elhub"][category]
         assert (entry["outcome"], entry["basis_code"]) == ("held", "regulatory_registry")
@@ -253,11 +261,18 @@ def _assert_demo_databases_after_erasure(demo_dir: Path) -> None:
     assert rows("crm.db", "SELECT id FROM customers WHERE email = ?") == []
     others = {email for (email,) in rows("crm.db", "SELECT email FROM customers WHERE email != ?")}
     assert set(OTHERS) <= others
-    kept = rows(
-        "invoicing.db",
-        "SELECT i.id, i.status FROM invoices i JOIN customers c ON c.id = i.customer_ref"
-        " WHERE c.email = ? ORDER BY i.id",
-    )
+    # Billing keeps what her invoices show (name, address), not her e-mail and phone.
+    assert rows("invoicing.db", "SELECT id FROM customers WHERE email = ?") == []
+    with closing(sqlite3.connect(demo_dir / "invoicing.db")) as conn:
+        [(email, phone, address)] = conn.execute(
+            "SELECT email, phone, billing_address FROM customers WHERE name = 'Kari Nordmann'"
+        ).fetchall()
+        kept = conn.execute(
+            "SELECT i.id, i.status FROM invoices i JOIN customers c ON c.id = i.customer_ref"
+            " WHERE c.name = 'Kari Nordmann' ORDER BY i.id"
+        ).fetchall()
+    assert email.startswith("anonymised-") and phone is None
+    assert address == "Eksempelgata 1, 0150 Oslo"
     assert kept == [(10001, "paid"), (10002, "unpaid")]
 
 

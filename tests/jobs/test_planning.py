@@ -142,6 +142,7 @@ async def test_erasure_checks_holds_first_and_erases_only_what_is_not_held(runti
         "reason": "5 years after the financial year",
         "until": "2031-12-31",
         "source": "connector",
+        "fields": [],
     }
     # The finding is a legal hold of its own, so it can lapse and trigger a follow-up.
     async with runtime.db.session() as session:
