@@ -75,7 +75,28 @@ def test_held_categories_are_kept_with_basis_and_end() -> None:
         "reason": "5 years after the financial year",
         "until": "2031-12-31",
         "source": "connector",
+        "fields": [],
     }
+
+
+def test_a_category_held_field_by_field_is_still_erased() -> None:
+    """The connector that found the hold keeps the named fields and erases the rest."""
+    partial = Hold(
+        basis_code="bookkeeping_primary",
+        categories=("billing", "invoices"),
+        until=date(2031, 12, 31),
+        fields={"billing": ("name", "billing_address")},
+    )
+    result = plan(["billing", "invoices", "contact"], [partial])
+    assert result.erase == ("billing", "contact")
+    assert [h.category for h in result.held] == ["invoices"]
+    whole = Hold(basis_code="legal_claim", categories=("billing",), until=date(2027, 1, 31))
+    result = plan(["billing", "invoices"], [partial, whole])
+    assert result.erase == ()
+    assert [(h.category, h.basis_code) for h in result.held] == [
+        ("billing", "legal_claim"),
+        ("invoices", "bookkeeping_primary"),
+    ]
 
 
 def test_holds_on_categories_out_of_scope_change_nothing() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.connectors.builtin.invoicing import InvoicingConnector
 from app.connectors.registry import ConnectorInstance, ConnectorRegistry
-from app.services import holds
+from app.services import flows
 from tests.connectors.builtin.test_sql_support import ScratchDb, scratch_database
 
 
@@ -225,9 +225,9 @@ async def test_a_judged_claim_expires_at_limitation_and_the_follow_up_erases_it(
     assert invoice in await invoice_ids(billing)  # kept by the judged claim
 
     clock.set(datetime(2032, 5, 10, 12, 0, tzinfo=UTC))  # the last day it can be enforced
-    assert await holds.expire_due(runtime) == 0
+    assert await flows.expire_holds(runtime) == 0
     clock.set(datetime(2032, 5, 11, 12, 0, tzinfo=UTC))
-    assert await holds.expire_due(runtime) == 1
+    assert await flows.expire_holds(runtime) == 1
 
     [ended] = await claim_holds(client, staff, request_id)
     assert ended["status"] == "expired"

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.connectors.builtin.invoicing import InvoicingConnector
 from app.connectors.registry import ConnectorInstance, ConnectorRegistry
-from app.services import holds
+from app.services import flows
 from app.services.hold_recheck import recheck_conditions
 from tests.connectors.builtin.test_sql_support import ScratchDb, scratch_database
 
@@ -188,7 +188,7 @@ async def test_the_holds_keep_the_invoice_fields_and_erase_the_contact_channels(
     await billing.sql("UPDATE {t}invoices SET paid_at = due_at, status = 'paid'")
     assert await recheck_conditions(runtime) == 1  # the claim ends: bookkeeping still keeps
     clock.set(datetime(2032, 1, 2, 9, 0, tzinfo=UTC))
-    assert await holds.expire_due(runtime) == 1
+    assert await flows.expire_holds(runtime) == 1
     after = await client.get(
         "/v1/holds", params={"request_id": view["id"]}, headers=staff["auditor"]
     )
