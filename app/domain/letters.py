@@ -58,6 +58,7 @@ class KeptData:
     until: date | None
     # Per category, the only fields kept (the rest of it was erased); others kept whole.
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    restricted: bool = False  # marked storage-only in that system until the hold ends
 
 
 @dataclass(frozen=True)

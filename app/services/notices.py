@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.models import DsrRequest
+from app.db.models import DsrRequest, Task
+from app.db.models.tasks import TaskAction, TaskStatus
 from app.domain import kinds, letters, objections
 from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
@@ -23,6 +25,7 @@ async def kept_data(
 ) -> list[letters.KeptData]:
     """What the request could not erase, with the basis in plain words and the end date."""
     kept = []
+    restricted = await _restricted_systems(session, request)
     for hold in await holds.for_request(rt, session, request):
         if hold.status != "active" or not rt.hold_catalogue.blocks_erasure(hold.basis_code):
             continue  # a retention schedule without an Art. 17(3) ground kept nothing
@@ -36,9 +39,22 @@ async def kept_data(
                 law=basis.law if basis else hold.basis_code,
                 until=hold.until,
                 fields=tuple((c, tuple(fields[c])) for c in hold.categories if fields.get(c)),
+                restricted=hold.connector in restricted,
             )
         )
     return kept
+
+
+async def _restricted_systems(session: AsyncSession, request: DsrRequest) -> set[str]:
+    """Systems that marked what the request kept as restricted (storage only)."""
+    rows = await session.exec(
+        select(Task).where(
+            Task.request_id == request.id,
+            Task.action == TaskAction.restrict.value,
+            Task.status == TaskStatus.succeeded.value,
+        )
+    )
+    return {t.connector for t in rows if (t.params or {}).get("held") and not t.params["lift"]}
 
 
 def _not_searched(request: DsrRequest) -> list[str]:

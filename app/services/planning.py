@@ -200,7 +200,11 @@ async def erase_tasks(
         # A company policy without an Art. 17(3) ground is a schedule, not an exemption.
         holds = [h for h in holds if rt.hold_catalogue.blocks_erasure(h.basis_code)]
         plan = erasure_plan.plan(scope, holds)
-        held = [h.as_result() for h in plan.held]
+        restriction = _held_restriction(rt, request, kind, instance, bool(holds), details)
+        held = [
+            h.as_result() | ({"restricted": True} if restriction and holds else {})
+            for h in plan.held
+        ]
         task = new_task(
             rt,
             request,
@@ -214,7 +218,35 @@ async def erase_tasks(
             task["finished_at"] = task["created_at"]
             task["result"] = {"categories": held, "skipped": "every category in scope is held"}
         tasks.append(task)
+        if restriction is not None:
+            tasks.append(restriction)
     return tasks
+
+
+def _held_restriction(
+    rt: Runtime,
+    request: DsrRequest,
+    kind: RequestKind,
+    instance: ConnectorInstance,
+    held: bool,
+    details: dict[str, Any],
+) -> NewTask | None:
+    """Data kept only because of a hold may be stored, not used (Art. 18(2) by analogy): a
+    system that can restrict marks what an erasure leaves under a hold, and lifts the mark when
+    the follow-up erases it. Only a full erasure: after it, all that is left there is held."""
+    if kind is not RequestKind.erasure or Capability.restrict not in instance.capabilities:
+        return None
+    follow_up = details.get("follow_up")
+    if not held and not isinstance(follow_up, dict):
+        return None
+    return new_task(
+        rt,
+        request,
+        instance,
+        TaskAction.restrict,
+        phase=ERASE_PHASE,
+        params={"lift": not held, "held": True},
+    )
 
 
 def new_task(

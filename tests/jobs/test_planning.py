@@ -143,6 +143,7 @@ async def test_erasure_checks_holds_first_and_erases_only_what_is_not_held(runti
         "until": "2031-12-31",
         "source": "connector",
         "fields": [],
+        "restricted": True,  # the memory system can restrict: held data is storage-only
     }
     # The finding is a legal hold of its own, so it can lapse and trigger a follow-up.
     async with runtime.db.session() as session:
@@ -164,7 +165,8 @@ async def test_everything_held_means_no_call_and_a_recorded_hold(runtime, worker
 
     request, tasks = await load(runtime, request_id)
     assert request.status == "completed"
-    assert crm.calls.counts == {"holds": 1}  # erase was never called
+    assert crm.calls.counts == {"holds": 1, "restrict": 1}  # erase was never called
+    assert EMAIL in crm.restricted  # what is kept is kept restricted
     assert tasks["crm:erase"].status == "succeeded"
     assert tasks["crm:erase"].attempts == 0
     assert crm.data[EMAIL] == {"contact": [{"email": EMAIL}]}
