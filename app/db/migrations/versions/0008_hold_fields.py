@@ -1,7 +1,7 @@
 """hold fields: a legal hold keeps only the fields its law names, per category
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0003
 Create Date: (generated)
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
