@@ -17,7 +17,9 @@ SUBJECT = {"email": "alice@example.no", "name": "Alice"}
 
 
 async def file(client, form_key, kind: RequestKind) -> dict[str, Any]:
-    payload = {"kind": kind.value, "subject": SUBJECT, "language": "en"}
+    payload: dict[str, Any] = {"kind": kind.value, "subject": SUBJECT, "language": "en"}
+    if kind is RequestKind.rectification:
+        payload["details"] = {"changes": {"address": "Storgata 1, 0155 Oslo"}}
     response = await client.post("/v1/requests", json=payload, headers=form_key)
     assert response.status_code == 201, response.text
     return dict(response.json())

@@ -181,7 +181,7 @@ async def test_the_holds_keep_the_invoice_fields_and_erase_the_contact_channels(
     assert await billing.sql("SELECT id FROM {t}invoices") == [(10002,)]
 
     letter = last_letter(settings)
-    assert "billing (only: name, billing_address)" in letter
+    assert "only name and billing address" in letter
     assert EMAIL not in letter.split("Reference")[-1].split("\n\n", 1)[-1]
 
     # Paid, and the bookkeeping period over: the follow-up finds the rows by the key.

@@ -70,7 +70,9 @@ async def test_held_data_is_restricted_then_erased_and_lifted(
     assert (held["category"], held["restricted"], held["until"]) == ("invoices", True, "2029-02-15")
     assert system.data[EMAIL] == {"invoices": [{"invoice": "10002", "amount": 990}]}
     assert EMAIL in system.restricted  # kept, and storage only
-    assert "kept, restricted (stored only), until 2029-02-15" in last_letter(settings)
+    letter = last_letter(settings)
+    assert "We have restricted them: they are stored" in letter
+    assert "15 February 2029" in letter
 
     # Paid: the hold is released and the follow-up erases the invoice and lifts the mark.
     system.holds = []
