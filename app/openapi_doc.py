@@ -32,6 +32,7 @@ _FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the framework's answers to every operation and make every error problem+json."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    _add_answer_schemas(schema["components"]["schemas"])
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             _complete_operation(operation)
@@ -58,3 +59,14 @@ def _drop_unused_framework_schemas(schema: dict[str, Any]) -> None:
     if "#/components/schemas/HTTPValidationError" not in str(schema.get("paths", {})):
         for name in _FRAMEWORK_SCHEMAS:
             schema["components"]["schemas"].pop(name, None)
+
+
+def _add_answer_schemas(schemas: dict[str, Any]) -> None:
+    """The typed answer is sent by a route that answers in several formats, so FastAPI does
+    not see its model: add it (and what it uses) by hand."""
+    from app.schemas.report import Report
+
+    generated = Report.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in generated.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault("Report", generated)

@@ -19,7 +19,13 @@ set -euo pipefail
 # Package -> why:
 #   postgresql     initdb/pg_ctl/postgres (/usr/lib/postgresql/<ver>/bin), psql
 #   dovecot-imapd  dovecot master + imap (pulls in dovecot-core)
-packages=(postgresql dovecot-imapd)
+#   chromium, chromium-driver  the headless browser the report's browser tests drive
+#                  (Playwright with executable_path=/usr/bin/chromium; never a downloaded one)
+#   libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0  what WeasyPrint (the PDF answer)
+#                  loads at run time
+#   fonts-dejavu-core  a font with Norwegian letters for the PDF, from Debian, never fetched
+packages=(postgresql dovecot-imapd chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0
+    libharfbuzz-subset0 fonts-dejavu-core)
 
 is_installed() {
     [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]

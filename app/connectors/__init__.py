@@ -35,6 +35,7 @@ from app.connectors.protocol import (
     Rectifier,
     Restrictor,
     SubjectRef,
+    Transfer,
 )
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ConnectorTransientError",
     "ConnectorValidationError",
     "DataCategory",
+    "Transfer",
     "Eraser",
     "ErasureOutcome",
     "ErasureResult",

@@ -34,10 +34,62 @@ class Capability(StrEnum):
     holds = "holds"
 
 
-class DataCategory(BaseModel):
-    """A kind of personal data a system holds, with the facts an Art. 15(1) answer must give."""
+_TEXTS = ("description", "purpose", "legal_basis", "retention", "source")
+LANGUAGES = ("nb", "en")
+
+
+class Transfer(BaseModel):
+    """Art. 15(2): data of this category goes to a country outside the EEA, and on what
+    safeguard (Art. 45 adequacy, Art. 46 standard contractual clauses, ...)."""
 
     model_config = ConfigDict(frozen=True)
+
+    country: str = Field(
+        pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code of the country, e.g. 'US'."
+    )
+    safeguard: str | dict[str, str] = Field(
+        description="The safeguard in plain words, or per language ({nb: ..., en: ...})."
+    )
+    recipient: str | None = Field(default=None, description="Who receives the data there.")
+
+    def safeguard_in(self, language: str) -> str:
+        return _in(self.safeguard, language)
+
+
+def _in(text: str | dict[str, str], language: str) -> str:
+    if isinstance(text, str):
+        return text
+    return text.get(language) or text.get("nb") or text.get("en") or next(iter(text.values()))
+
+
+class DataCategory(BaseModel):
+    """A kind of personal data a system holds, with the facts an Art. 15(1) answer must give.
+
+    Texts (``description``, ``purpose``, ``legal_basis``, ``retention``, ``source``) may be
+    given per language, ``{nb: ..., en: ...}``: the field then keeps one of them (the rules
+    read ``legal_basis``), and ``translations`` keeps every language for the answer.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_per_language(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        translations: dict[str, dict[str, str]] = {
+            lang: dict(texts) for lang, texts in (data.get("translations") or {}).items()
+        }
+        for name in _TEXTS:
+            value = data.get(name)
+            if isinstance(value, dict):
+                for lang, text in value.items():
+                    translations.setdefault(str(lang), {})[name] = str(text)
+                data[name] = _in({str(k): str(v) for k, v in value.items()}, "en")
+        if translations:
+            data["translations"] = translations
+        return data
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str
@@ -51,6 +103,40 @@ class DataCategory(BaseModel):
     )
     marketing: bool = Field(default=False, description="Used for direct marketing (Art. 21(2)).")
     consent_based: bool = Field(default=False, description="Processed on consent (Art. 7(3)).")
+    automated_decisions: str | dict[str, str] | None = Field(
+        default=None,
+        description="Art. 15(1)(h): automated decisions or profiling on this data, their logic "
+        "and consequences, in plain words (or per language); e.g. 'none'. Unset: not declared.",
+    )
+    transfers: list[Transfer] | None = Field(
+        default=None,
+        description="Art. 15(2): transfers outside the EEA with their safeguards; [] says the "
+        "data stays within the EEA. Unset: not declared.",
+    )
+    labels: dict[str, str | dict[str, str]] = Field(
+        default_factory=dict,
+        description="Plain names of record fields for the answer, e.g. {total: {nb: Beløp, "
+        "en: Amount}}; a field without a label is shown by a built-in word or its name.",
+    )
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Texts per language ({nb: {purpose: ...}}); filled from texts given as "
+        "{nb: ..., en: ...}.",
+    )
+
+    def text(self, name: str, language: str) -> str:
+        """A text in the answer's language, else the one given for all."""
+        given = self.translations.get(language, {}).get(name)
+        return given if given is not None else str(getattr(self, name))
+
+    def automated_decisions_in(self, language: str) -> str | None:
+        if self.automated_decisions is None:
+            return None
+        return _in(self.automated_decisions, language)
+
+    def label(self, field: str, language: str) -> str | None:
+        given = self.labels.get(field)
+        return None if given is None else _in(given, language)
 
 
 class Identifiers(BaseModel):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.deps import (
     Approver,
@@ -21,7 +20,7 @@ from app.deps import (
 )
 from app.domain.requests import RequestKind, RequestStatus
 from app.ratelimit import subject_target
-from app.routers.report_headers import report_headers
+from app.routers import answer_formats
 from app.routers.responses import AUTH, problems
 from app.schemas.requests import (
     CodeIn,
@@ -240,10 +239,7 @@ async def withdraw_request(
 @router.get(
     "/{request_id}/report",
     summary="The answer: data and facts",
-    responses={
-        200: {"content": {"application/json": {}, "text/html": {}}},
-        **problems(401, 403, 404, 409, 422, 429),
-    },
+    responses={**answer_formats.CONTENT, **problems(401, 403, 404, 409, 422, 429)},
     response_class=Response,
     dependencies=[Depends(rate_limited("report"))],
 )
@@ -252,18 +248,17 @@ async def get_report(
     rt: RuntimeDep,
     session: SessionDep,
     caller: OptionalPrincipal,
-    format_: Annotated[Literal["json", "html"], Query(alias="format")] = "json",
+    format_: Annotated[answer_formats.Format, Query(alias="format")] = "json",
     token: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """The access or portability answer, for staff or for the person (``token``)."""
+    """The access or portability answer, for staff or for the person (``token``).
+
+    ``json`` is the typed answer, ``html`` a page, ``pdf`` the page to keep, ``portable`` the
+    data the person gave (Art. 20), ``zip`` a CSV file per category."""
     request, reader = await request_views.report_reader(session, request_id, caller, token)
     report = await reports.build(rt, session, request)
     await request_views.record_read(rt, session, request, reader, "report")
-    if format_ == "html":
-        return HTMLResponse(
-            reports.render_html(report, request.language), headers=report_headers(html=True)
-        )
-    return JSONResponse(report, headers=report_headers(html=False))
+    return answer_formats.respond(report, format_)
 
 
 @router.post(

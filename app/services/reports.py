@@ -1,53 +1,52 @@
 """The answer to an access (Art. 15) or portability (Art. 20) request.
 
 Built from what the connectors collected (sealed at rest) and the facts each connector
-declares about its data categories: purposes, legal basis, recipients, retention, source.
+declares about its data categories (Art. 15(1)(a)-(h), 15(2)), in the request's language
+throughout. Manual findings (what staff found by hand) join through ``_manual_systems``.
 """
 
 from __future__ import annotations
 
-import html
-import json
+from collections.abc import Iterable
 from typing import Any
 
+from babel import Locale
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import DataCategory
 from app.db.models import CollectedData, DsrRequest
 from app.db.models.tasks import collected_purpose
-from app.domain import kinds
+from app.domain import kinds, letter_words, report_values
+from app.domain import report_words as w
 from app.domain.errors import InvalidTransition
 from app.runtime import Runtime
+from app.schemas.report import (
+    Attachment,
+    CategoryAnswer,
+    CategoryFacts,
+    KeptItem,
+    Party,
+    Report,
+    ReportField,
+    ReportRecord,
+    RequestFacts,
+    Right,
+    SummaryItem,
+    SystemAnswer,
+    TransferOut,
+)
 from app.services import holds
-from app.services.request_views import summary
 
-_RIGHTS = {
-    "nb": (
-        "Du kan be om retting (art. 16), sletting (art. 17), begrensning (art. 18) og "
-        "dataportabilitet (art. 20), og protestere mot behandlingen (art. 21). Du kan klage til "
-        "Datatilsynet (www.datatilsynet.no) og bringe saken inn for domstolene."
-    ),
-    "en": (
-        "You may ask for rectification (Art. 16), erasure (Art. 17), restriction (Art. 18) and "
-        "data portability (Art. 20), and object to the processing (Art. 21). You may complain "
-        "to Datatilsynet (www.datatilsynet.no) and take the matter to court."
-    ),
-}
+# Fields that describe a record rather than hold the person's data: shown another way.
+_META = frozenset({"body_truncated", "attachments", "currency"})
 
 
-def _facts(category: DataCategory | None) -> dict[str, Any]:
-    if category is None:
-        return {}
-    return category.model_dump(
-        include={"description", "purpose", "legal_basis", "recipients", "retention", "source"}
-    )
-
-
-async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> dict[str, Any]:
+async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Report:
     """The structured answer; portability keeps only the data the person provided."""
     if not kinds.policy(request.kind).answered_with_report:
         raise InvalidTransition("only access and portability requests have a report")
+    language = letter_words.lang(request.language)
     portable_only = kinds.policy(request.kind).portable_only
     rows = await session.exec(
         select(CollectedData)
@@ -59,83 +58,239 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> dict
         found = rt.cipher.open(row.ciphertext, purpose=collected_purpose(request.id, row.task_id))
         instance = rt.connectors.get(row.connector)
         declared = {c.name: c for c in instance.connector.categories()} if instance else {}
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for record in found.get("records", []):
-            category = declared.get(record["category"])
-            if portable_only and category is not None and not category.provided_by_subject:
-                continue
-            grouped.setdefault(record["category"], []).append(record["data"])
-        systems.append(
-            {
-                "system": row.connector,
-                "external_controller": found.get("external_controller"),
-                "self_service_url": found.get("self_service_url"),
-                "categories": [
-                    {"category": name, **_facts(declared.get(name)), "records": records}
-                    for name, records in sorted(grouped.items())
-                ],
-            }
-        )
-    view = summary(request, rt.clock.now())
-    return {
-        "request": {
-            "id": request.id,
-            "kind": request.kind,
-            "received_at": view.received_at.isoformat(),
-            "completed_at": request.completed_at.isoformat() if request.completed_at else None,
-        },
-        "systems": systems,
-        "kept_under_legal_holds": [
-            {
-                "system": h.connector,
-                "categories": h.categories,
-                "basis": h.basis_code,
-                "law": h.law,
-                "until": h.until.isoformat() if h.until else None,
-                "explanation": _explain(rt, h.basis_code, request.language),
-            }
-            for h in await holds.for_request(rt, session, request)
-            if h.status == "active"
-        ],
-        "your_rights": _RIGHTS["en" if request.language == "en" else "nb"],
-    }
-
-
-def _explain(rt: Runtime, code: str, language: str) -> str | None:
-    basis = rt.hold_catalogue.get(code)
-    return basis.explain(language) if basis else None
-
-
-def render_html(report: dict[str, Any], language: str) -> str:
-    """A plain, readable page; every value is escaped."""
-    e = html.escape
-    title = "Dine personopplysninger" if language != "en" else "Your personal data"
-    parts = [
-        f"<!doctype html><html lang='{e(language)}'><meta charset='utf-8'>",
-        f"<title>{e(title)}</title><h1>{e(title)}</h1>",
-        f"<p>{e(report['request']['id'])}</p>",
+        systems.append(_system(row.connector, found, declared, language, portable_only))
+    systems.extend(await _manual_systems(rt, session, request, language))
+    kept = [
+        _kept(rt, h, language)
+        for h in await holds.for_request(rt, session, request)
+        if h.status == "active"
     ]
-    for system in report["systems"]:
-        parts.append(f"<h2>{e(system['system'])}</h2>")
-        if system.get("external_controller"):
-            parts.append(
-                f"<p>{e(str(system['external_controller']))}: "
-                f"{e(str(system.get('self_service_url') or ''))}</p>"
+    return _report(rt, request, language, systems, kept)
+
+
+async def _manual_systems(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, language: str
+) -> list[SystemAnswer]:
+    """What staff found by hand (manual tasks' findings): none recorded yet, so none shown.
+
+    The seam for recorded findings: turn each manual task's findings (items and scanned
+    files) into a ``SystemAnswer`` with the categories its connector declares."""
+    del rt, session, request, language
+    return []
+
+
+def _system(
+    name: str,
+    found: dict[str, Any],
+    declared: dict[str, DataCategory],
+    language: str,
+    portable_only: bool,
+) -> SystemAnswer:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in found.get("records", []):
+        category = declared.get(record["category"])
+        if portable_only and category is not None and not category.provided_by_subject:
+            continue
+        grouped.setdefault(record["category"], []).append(record["data"])
+    return SystemAnswer(
+        system=name,
+        title=_capital(letter_words.system(name, language)),
+        external_controller=found.get("external_controller"),
+        self_service_url=found.get("self_service_url"),
+        categories=[
+            _category(cat, declared.get(cat), records, language)
+            for cat, records in sorted(grouped.items())
+        ],
+    )
+
+
+def _category(
+    name: str, declared: DataCategory | None, records: list[dict[str, Any]], language: str
+) -> CategoryAnswer:
+    attachments = [Attachment(name=str(a)) for r in records for a in (r.get("attachments") or [])]
+    return CategoryAnswer(
+        category=name,
+        title=_capital(letter_words.category(name, language)),
+        facts=_facts(declared, language),
+        provided_by_subject=declared.provided_by_subject if declared else True,
+        records=[_record(r, declared, language) for r in records],
+        attachments=attachments,
+        cut=any(bool(r.get("body_truncated")) for r in records),
+    )
+
+
+def _record(data: dict[str, Any], declared: DataCategory | None, language: str) -> ReportRecord:
+    currency = data.get("currency") if isinstance(data.get("currency"), str) else None
+    fields = []
+    for key, value in data.items():
+        if key in _META:
+            continue
+        label = (declared.label(key, language) if declared else None) or w.field_label(
+            key, language
+        )
+        text = report_values.show(key, value, language, currency=currency)
+        fields.append(ReportField(key=key, label=label, text=text, value=value))
+    return ReportRecord(fields=fields)
+
+
+def _facts(category: DataCategory | None, language: str) -> CategoryFacts:
+    unknown = w.word("not_declared", language)
+    if category is None:
+        return CategoryFacts(
+            purpose=unknown,
+            description=unknown,
+            legal_basis=unknown,
+            recipients=[],
+            retention=unknown,
+            source=unknown,
+            automated_decisions=unknown,
+            transfers=[],
+            transfers_stated=False,
+        )
+    return CategoryFacts(
+        purpose=category.text("purpose", language),
+        description=category.text("description", language),
+        legal_basis=category.text("legal_basis", language),
+        recipients=list(category.recipients),
+        retention=category.text("retention", language),
+        source=_source(category, language),
+        automated_decisions=category.automated_decisions_in(language) or unknown,
+        transfers=[
+            TransferOut(
+                country_code=t.country,
+                country=_country(t.country, language),
+                safeguard=t.safeguard_in(language),
+                recipient=t.recipient,
             )
-        for category in system["categories"]:
-            facts = ", ".join(
-                f"{k}: {v}" for k, v in category.items() if k not in ("category", "records")
-            )
-            parts.append(f"<h3>{e(category['category'])}</h3><p>{e(facts)}</p>")
-            parts.append(
-                f"<pre>{e(json.dumps(category['records'], ensure_ascii=False, indent=2))}</pre>"
-            )
-    if report["kept_under_legal_holds"]:
-        parts.append("<h2>Lagret etter lov</h2>" if language != "en" else "<h2>Kept by law</h2>")
-        for hold in report["kept_under_legal_holds"]:
-            parts.append(
-                f"<p>{e(hold['system'])}: {e(', '.join(hold['categories']))} — "
-                f"{e(hold['explanation'] or hold['basis'])} ({e(str(hold['until']))})</p>"
-            )
-    parts.append(f"<p>{e(report['your_rights'])}</p></html>")
-    return "\n".join(parts)
+            for t in category.transfers or []
+        ],
+        transfers_stated=category.transfers is not None,
+    )
+
+
+def _source(category: DataCategory, language: str) -> str:
+    given = category.translations.get(language, {}).get("source")
+    if given is not None:
+        return given
+    if category.source == "the data subject":
+        return "deg" if language == "nb" else "you"
+    return category.source
+
+
+def _country(code: str, language: str) -> str:
+    names = Locale.parse(report_values.locale(language)).territories
+    return str(names.get(code, code))
+
+
+def _kept(rt: Runtime, hold: Any, language: str) -> KeptItem:
+    basis = rt.hold_catalogue.get(hold.basis_code)
+    reason = basis.explain(language) if basis else None
+    return KeptItem(
+        system=_capital(letter_words.system(hold.connector, language)),
+        categories=[letter_words.category(c, language) for c in hold.categories],
+        reason=reason or w.word("not_declared", language),
+        law=hold.law,
+        until=hold.until,
+        until_text=(
+            f"{w.word('kept_until', language)} {report_values.as_date(hold.until, language)}"
+            if hold.until
+            else w.word("kept_open", language)
+        ),
+    )
+
+
+def _report(
+    rt: Runtime,
+    request: DsrRequest,
+    language: str,
+    systems: list[SystemAnswer],
+    kept: list[KeptItem],
+) -> Report:
+    s = rt.settings
+    contact = s.controller_contact or s.mail_from
+    controller = Party(
+        name=s.controller_name or ("personvernteamet" if language == "nb" else "the privacy team"),
+        contact=contact,
+    )
+    found = any(c.records for system in systems for c in system.categories)
+    received = request.received_at
+    return Report(
+        language="en" if language == "en" else "nb",
+        title=w.word("title", language),
+        request=RequestFacts(
+            id=request.id,
+            kind=request.kind,
+            received_at=received,
+            completed_at=request.completed_at,
+            received_text=report_values.as_date(
+                received.astimezone(report_values.OSLO).date(), language
+            ),
+            completed_text=(
+                report_values.as_date(
+                    request.completed_at.astimezone(report_values.OSLO).date(), language
+                )
+                if request.completed_at
+                else None
+            ),
+        ),
+        controller=controller,
+        dpo=Party(name=w.word("dpo", language), contact=s.dpo_contact) if s.dpo_contact else None,
+        confirmation=w.word("confirmation_yes" if found else "confirmation_no", language),
+        found_data=found,
+        summary=_summary(systems, language),
+        systems=systems,
+        kept=kept,
+        rights=[
+            Right(code=code, title=w.pick(title, language), text=w.pick(text, language))
+            for code, title, text in w.RIGHTS
+        ],
+        how_to_use_rights=w.pick(w.HOW_TO, language).format(contact=contact),
+        complaint=w.pick(w.COMPLAINT, language),
+    )
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _summary(systems: list[SystemAnswer], language: str) -> list[SummaryItem]:
+    """The Art. 15(1)(a)-(h) and 15(2) facts over all categories, each under its heading."""
+    cats = [c for s in systems for c in s.categories]
+
+    def per(fact: str) -> list[str]:
+        return _unique(f"{c.title}: {getattr(c.facts, fact)}" for c in cats)
+
+    transfers = _unique(
+        f"{c.title}: {t.country} ({w.word('safeguard', language).lower()}: {t.safeguard})"
+        for c in cats
+        for t in c.facts.transfers
+    )
+    if not transfers:
+        stated = all(c.facts.transfers_stated for c in cats)
+        transfers = [w.word("no_transfers" if stated else "not_declared", language)]
+    recipients = _unique(r for c in cats for r in c.facts.recipients) or [
+        w.word("no_recipients", language)
+    ]
+    lines = {
+        "a": _unique(f"{c.facts.purpose} ({c.facts.legal_basis})" for c in cats),
+        "b": _unique(f"{c.title}: {c.facts.description}" for c in cats),
+        "c": recipients,
+        "d": per("retention"),
+        "e": [w.pick(title, language) for _, title, _ in w.RIGHTS],
+        "f": [w.pick(w.COMPLAINT, language)],
+        "g": per("source"),
+        "h": per("automated_decisions"),
+        "2": transfers,
+    }
+    return [
+        SummaryItem(
+            article="15(2)" if letter == "2" else f"15(1)({letter})",
+            heading=w.pick(w.ARTICLE[letter], language),
+            lines=lines[letter] or [w.word("none_found", language)],
+        )
+        for letter in ("a", "b", "c", "d", "e", "f", "g", "h", "2")
+    ]
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -90,6 +90,37 @@ class RegistryConnector:
         registry = self.config.controller
         basis = f"GDPR 6(1)(c) legal obligation (FOR-1999-03-11-301, reporting to {registry})"
         recipients = [f"{registry} (independent controller)", "your grid company"]
+        # A statutory registry in Norway: reported as the law says, decided on by nobody.
+        facts: dict[str, Any] = {
+            "automated_decisions": {
+                "nb": "Ingen. Opplysningene rapporteres slik loven krever; ingen avgjørelser "
+                "tas automatisk og ingen profilering skjer.",
+                "en": "None. The data is reported as the law requires; no decision is made "
+                "automatically and there is no profiling.",
+            },
+            "transfers": [],
+        }
+        norwegian = {
+            MASTER_DATA: {
+                "description": "Fødselsnummer, navn, e-post, telefonnumre og post- og "
+                "fakturaadresse, slik de er rapportert til registeret.",
+                "purpose": f"Å rapportere deg som kunde til {registry}, slik loven krever.",
+                "legal_basis": "personvernforordningen art. 6(1)(c), rettslig plikt "
+                f"(FOR-1999-03-11-301, rapportering til {registry})",
+                "retention": f"Så lenge du er kunde hos oss; {registry} lagrer sin kopi etter "
+                "egne regler (se selvbetjeningssiden deres).",
+                "source": "Deg, da du inngikk strømavtalen.",
+            },
+            METERING_POINTS: {
+                "description": "Målepunktene dine (GSRN-ID), adressen og nettselskapet.",
+                "purpose": f"Avregning av strømleveransen din gjennom {registry}.",
+                "legal_basis": "personvernforordningen art. 6(1)(c), rettslig plikt "
+                f"(FOR-1999-03-11-301, rapportering til {registry})",
+                "retention": f"Så lenge du er kunde hos oss; måleverdier lagres av {registry} "
+                "i 3 år.",
+                "source": f"{registry} og nettselskapet ditt.",
+            },
+        }
         return [
             DataCategory(
                 name=MASTER_DATA,
@@ -101,6 +132,8 @@ class RegistryConnector:
                 retention=f"As long as you are our customer; {registry} keeps its copy under "
                 "its own rules (see its self-service page).",
                 source="You, when you signed the supply contract.",
+                translations={"nb": norwegian[MASTER_DATA]},
+                **facts,
             ),
             DataCategory(
                 name=METERING_POINTS,
@@ -112,6 +145,8 @@ class RegistryConnector:
                 f"{registry} for 3 years.",
                 source=f"{registry} and your grid company.",
                 provided_by_subject=False,
+                translations={"nb": norwegian[METERING_POINTS]},
+                **facts,
             ),
         ]
 

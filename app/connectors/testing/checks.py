@@ -15,6 +15,7 @@ from pydantic import BaseModel, SecretBytes, SecretStr
 
 from app.connectors.protocol import (
     HOLD_BASIS_CODES,
+    LANGUAGES,
     ChangeResult,
     CollectResult,
     DataCategory,
@@ -51,6 +52,15 @@ def check_categories(categories: Sequence[DataCategory]) -> None:
         if c.consent_based:
             assert letter.group(1) == "a", f"category {c.name} is consent_based: cite 6(1)(a)"
         assert all(r.strip() for r in c.recipients), f"category {c.name}: blank recipient"
+        assert c.automated_decisions is not None, (
+            f"category {c.name}: declare `automated_decisions` (Art. 15(1)(h)), e.g. 'none'"
+        )
+        assert c.transfers is not None, (
+            f"category {c.name}: declare `transfers` outside the EEA (Art. 15(2)); [] for none"
+        )
+        for lang, texts in c.translations.items():
+            assert lang in LANGUAGES, f"category {c.name}: texts in unknown language {lang!r}"
+            assert all(t.strip() for t in texts.values()), f"category {c.name}: blank {lang} text"
 
 
 def check_manual(work: ManualWork) -> None:
