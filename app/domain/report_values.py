@@ -48,7 +48,9 @@ def as_datetime(value: datetime, language: str) -> str:
 
 def as_amount(value: Decimal, language: str, currency: str | None) -> str:
     if currency and re.fullmatch(r"[A-Z]{3}", currency):
-        return format_currency(value, currency, locale=locale(language))
+        # en_GB glues a foreign code to the number ("NOK980.00"): keep them apart
+        pattern = "¤\xa0#,##0.00" if lang(language) == "en" else None
+        return format_currency(value, currency, format=pattern, locale=locale(language))
     return format_decimal(value, format="#,##0.00", locale=locale(language))
 
 

@@ -23,6 +23,8 @@ CATEGORY = DataCategory(
     description="d",
     purpose="p",
     legal_basis="GDPR 6(1)(b) contract",
+    automated_decisions="none",
+    transfers=[],
     retention="r",
 )
 

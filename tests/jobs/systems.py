@@ -47,6 +47,8 @@ def category(name: str, **facts: Any) -> DataCategory:
         "description": f"{name} data",
         "purpose": "customer service",
         "legal_basis": "GDPR 6(1)(b) contract",
+        "automated_decisions": "none",
+        "transfers": [],
         "retention": "while a customer",
     }
     return DataCategory(name=name, **(defaults | facts))

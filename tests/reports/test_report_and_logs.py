@@ -48,10 +48,15 @@ async def test_access_report_for_staff_and_for_the_person(client, staff, runtime
     [system] = report["systems"]
     assert system["system"] == "crm"
     contact = next(c for c in system["categories"] if c["category"] == "contact")
-    assert contact["records"] == [{"email": EMAIL, "name": NAME, "national_id": NATIONAL_ID}]
-    assert contact["purpose"] == "customer service"  # the Art. 15(1) facts come along
-    assert contact["legal_basis"] == "GDPR 6(1)(b) contract"
-    assert "Datatilsynet" in report["your_rights"]
+    [record] = contact["records"]
+    assert {f["key"]: f["value"] for f in record["fields"]} == {
+        "email": EMAIL,
+        "name": NAME,
+        "national_id": NATIONAL_ID,
+    }
+    assert contact["facts"]["purpose"] == "customer service"  # the Art. 15(1) facts come along
+    assert contact["facts"]["legal_basis"] == "GDPR 6(1)(b) contract"
+    assert "Datatilsynet" in report["complaint"]
 
     status = await client.get(
         f"/v1/requests/{created['id']}/status", params={"token": created["status_token"]}
@@ -81,6 +86,15 @@ async def test_portability_keeps_only_what_the_person_provided(client, staff, ru
         await client.get(f"/v1/requests/{created['id']}/report", headers=staff["operator"])
     ).json()
     categories = [c["category"] for c in report["systems"][0]["categories"]]
+    assert categories == ["contact"]
+    page = await client.get(
+        f"/v1/requests/{created['id']}/report",
+        params={"format": "portable"},
+        headers=staff["operator"],
+    )
+    assert page.headers["content-disposition"].startswith("attachment;")
+    [system] = page.json()["systems"]
+    categories = [c["category"] for c in system["categories"]]
     assert categories == ["contact"]
 
 

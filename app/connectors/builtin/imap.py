@@ -45,6 +45,8 @@ DEFAULT_CATEGORY = DataCategory(
     "recipients, subject and text.",
     purpose="Answering and documenting correspondence with customers and others.",
     legal_basis="GDPR 6(1)(f) legitimate interest in handling and documenting correspondence",
+    automated_decisions="none",
+    transfers=[],
     retention="As long as the matter requires; see the mailbox's retention policy.",
     source="the data subject and our staff",
 )

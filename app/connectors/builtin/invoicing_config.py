@@ -208,6 +208,8 @@ def _invoice_category(name: str) -> DataCategory:
         description="Invoices: amounts, dates and payment state",
         purpose="Invoicing, payment follow-up and bookkeeping",
         legal_basis="GDPR 6(1)(b) contract; GDPR 6(1)(c) legal obligation (bokføringsloven)",
+        automated_decisions="none",
+        transfers=[],
         recipients=["Debt collection agency (only for claims sent to collection)", "Auditor"],
         retention="5 years after the end of the financial year (bokføringsloven § 13); "
         "longer while a claim is open",
@@ -222,6 +224,8 @@ def _billing_category(name: str) -> DataCategory:
         description="Billing name, address and contact details",
         purpose="Invoicing and payment follow-up",
         legal_basis="GDPR 6(1)(b) contract; GDPR 6(1)(c) legal obligation (bokføringsloven)",
+        automated_decisions="none",
+        transfers=[],
         recipients=["Debt collection agency (only for claims sent to collection)"],
         retention="as long as the invoices that name them",
     )

@@ -155,6 +155,8 @@ MARKETING = {
     "description": "Newsletter sign-up",
     "purpose": "Direct marketing",
     "legal_basis": "GDPR 6(1)(a) consent",
+    "automated_decisions": "none",
+    "transfers": [],
     "retention": "until consent is withdrawn",
     "marketing": True,
     "consent_based": True,

@@ -19,6 +19,8 @@ ARCHIVE: dict[str, Any] = {
             "description": "Signed customer contracts on paper.",
             "purpose": "Documenting the agreement.",
             "legal_basis": "GDPR 6(1)(b) contract",
+            "automated_decisions": "none",
+            "transfers": [],
             "retention": "10 years after the customer relationship ends.",
         }
     ],

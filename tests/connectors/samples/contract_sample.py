@@ -46,6 +46,8 @@ def _category(name: str) -> DataCategory:
         description=f"{name} rows",
         purpose="customer service",
         legal_basis="GDPR 6(1)(b) contract",
+        automated_decisions="none",
+        transfers=[],
         retention="3 years after the contract ends",
     )
 

@@ -48,6 +48,8 @@ SUBSCRIPTION = DataCategory(
     description="Your e-mail address, name and the newsletters you receive.",
     purpose="Sending you the newsletters you asked for.",
     legal_basis="GDPR 6(1)(a) consent",
+    automated_decisions="none",
+    transfers=[],
     recipients=["Our e-mail delivery provider (processor)"],
     retention="Until you unsubscribe or withdraw your consent.",
     source="You, when you signed up.",
@@ -59,6 +61,8 @@ CONSENT_LOG = DataCategory(
     description="When you gave or withdrew consent, and where.",
     purpose="Proving that you consented (GDPR 7(1)).",
     legal_basis="GDPR 6(1)(f) legitimate interest in documenting consent",
+    automated_decisions="none",
+    transfers=[],
     retention="As long as the subscription, plus 3 years (limitation).",
     source="Recorded by the sign-up form.",
 )
