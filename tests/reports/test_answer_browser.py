@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 async def test_the_page_fits_a_phone_and_a_desktop(client, staff, runtime, worker, backend):
     if backend != "sqlite":
         pytest.skip("the page is the same on every database")
-    from playwright.async_api import async_playwright  # noqa: PLC0415
+    from playwright.async_api import async_playwright
 
     pages = {}
     for language in ("nb", "en"):
