@@ -14,6 +14,7 @@ from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
 from app.middleware import AccessLog, BodySizeLimit
 from app.middleware_nul import RefuseNul
+from app.routers import answers as answers_router
 from app.routers import apikeys as apikeys_router
 from app.routers import audit as audit_router
 from app.routers import connectors as connectors_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = runtime
     problems.install(app)
     app.include_router(requests_router.router)
+    app.include_router(answers_router.router)
     app.include_router(tasks_router.router)
     app.include_router(holds_router.router)
     app.include_router(recipients_router.router)

@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
     errors.VerificationFailed: 422,
     errors.TooManyAttempts: 429,
+    errors.Gone: 410,
 }
 
 # Problem types that are not domain errors, with their titles (served at /problems/{code}).

@@ -204,6 +204,13 @@ class Settings(BaseSettings):
         default=30,
         description="Collected data and reports are deleted this long after a request ends.",
     )
+    answer_link_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="How long a download link for the answer works; a new one is made when "
+        "the person opens the status page after it expired (further copies are free, D11).",
+    )
     restriction_lift_notice_days: int = Field(
         default=7,
         ge=0,

@@ -59,3 +59,10 @@ class VerificationFailed(DomainError):
 class Unauthenticated(DomainError):
     code = "unauthorized"
     title = "Authentication required"
+
+
+class Gone(DomainError):
+    """A download link that worked once and no longer does (expired or revoked)."""
+
+    code = "link-gone"
+    title = "This download link no longer works"

@@ -49,4 +49,6 @@ def respond(report: Report, format_: Format) -> Response:
             report_formats.portable(report),
             headers=report_headers(html=False, filename=f"{name}-data.json"),
         )
-    return JSONResponse(report.model_dump(mode="json"), headers=report_headers(html=False))
+    return JSONResponse(
+        report.model_dump(mode="json"), headers=report_headers(html=False, filename=f"{name}.json")
+    )

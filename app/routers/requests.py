@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from app.deps import (
     Approver,
     CallerDep,
+    Operator,
     OptionalPrincipal,
     RuntimeDep,
     SessionDep,
@@ -22,6 +23,7 @@ from app.domain.requests import RequestKind, RequestStatus
 from app.ratelimit import subject_target
 from app.routers import answer_formats
 from app.routers.responses import AUTH, problems
+from app.schemas.answers import AnswerLinkIssued, AnswerLinkView
 from app.schemas.requests import (
     CodeIn,
     ExtendIn,
@@ -38,6 +40,7 @@ from app.schemas.requests import (
 )
 from app.schemas.times import Rfc3339
 from app.services import (
+    answer_links,
     flows,
     reports,
     request_access,
@@ -259,6 +262,34 @@ async def get_report(
     report = await reports.build(rt, session, request)
     await request_views.record_read(rt, session, request, reader, "report")
     return answer_formats.respond(report, format_)
+
+
+@router.post(
+    "/{request_id}/answer-links",
+    status_code=status.HTTP_201_CREATED,
+    summary="Make a new download link for the answer",
+    responses=problems(*AUTH, 404, 409),
+)
+async def issue_answer_link(
+    request_id: str, rt: RuntimeDep, session: SessionDep, staff: Operator
+) -> AnswerLinkIssued:
+    """A fresh link, shown once here and on the person's status page (after a revocation)."""
+    request = await requests.get(session, request_id)
+    url = await answer_links.issue(rt, session, request, actor=staff.actor)
+    return AnswerLinkIssued(url=url, links=await answer_links.views(rt, session, request))
+
+
+@router.post(
+    "/{request_id}/answer-links/revoke",
+    summary="Revoke the answer's download links",
+    responses=problems(*AUTH, 404),
+)
+async def revoke_answer_links(
+    request_id: str, rt: RuntimeDep, session: SessionDep, staff: Operator
+) -> list[AnswerLinkView]:
+    """Every working link stops at once; the status page shows none until a new one is made."""
+    request = await requests.get(session, request_id)
+    return await answer_links.revoke(rt, session, request, staff)
 
 
 @router.post(

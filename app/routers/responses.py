@@ -16,6 +16,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Not allowed in the current state",
         413: "Body too large",
         422: "Invalid input",
+        410: "The link has expired or was revoked",
         429: "Too many attempts",
     }
     return {s: {"description": text[s], "content": _PROBLEM} for s in statuses}

@@ -15,6 +15,7 @@ from pydantic import (
 
 from app.domain.refusals import RefusalReason
 from app.domain.requests import Channel, RequestKind, RequestStatus
+from app.schemas.answers import AnswerLinkView
 from app.schemas.identifiers import NationalId, Phone
 from app.schemas.times import Rfc3339
 
@@ -172,6 +173,10 @@ class RequestView(RequestSummary):
         default_factory=list, description="Every letter to the person and whether it left"
     )
     outcome: dict[str, Any] | None
+    answer_links: list[AnswerLinkView] = Field(
+        default_factory=list,
+        description="Download links of the answer: state and downloads, never the link",
+    )
     allowed_actions: list[str]
 
 
@@ -251,7 +256,10 @@ class SubjectStatus(BaseModel):
     due_at: datetime
     extended_due_at: datetime | None
     completed_at: datetime | None
-    download_url: str | None
+    download_url: str | None = Field(
+        description="The answer's own download link once it is ready (short-lived; a new one "
+        "is shown after it expires); open it with ?format=html, pdf, json, portable or zip"
+    )
     identity_needed: IdentityNeeded | None = None
 
 

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import AuditEvent, DsrRequest, Task
 from app.db.models.tasks import TaskStatus
-from app.domain import deadlines, kinds
+from app.domain import deadlines
 from app.domain.errors import InvalidInput, InvalidTransition, NotPermitted, Unauthenticated
 from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.identity import Identity, present_kinds
@@ -31,7 +31,7 @@ from app.schemas.requests import (
     VerificationView,
 )
 from app.security import Principal
-from app.services import audit, holds, letter_outbox, recipient_notices, tasks
+from app.services import answer_links, audit, holds, letter_outbox, recipient_notices, tasks
 from app.services.requests import get
 from app.services.subjects import SubjectVault
 
@@ -102,6 +102,7 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
         refusal=refusal,
         timeline=[_entry(e) for e in events],
         outcome=request.outcome,
+        answer_links=await answer_links.views(rt, session, request),
         allowed_actions=[a.value for a in allowed_actions(RequestStatus(request.status))],
         **sections,
     )
@@ -267,10 +268,7 @@ async def subject_status(
     if not SubjectVault.token_matches(request, token):
         raise NotPermitted("the status token does not match this request")
     view = summary(request, rt.clock.now())
-    download = None
-    answered = kinds.policy(request.kind).answered_with_report
-    if request.status == RequestStatus.completed.value and answered:
-        download = f"/v1/requests/{request.id}/report?format=json&token={token}"
+    download = await answer_links.current_url(rt, session, request)
     waiting = await waiting_systems(session, request) if request.status not in _CLOSED else []
     return SubjectStatus(
         id=request.id,

@@ -27,6 +27,9 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/refuse"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/withdraw"): {"operator", "approver", "admin"},
     ("GET", "/v1/requests/{request_id}/report"): ALL_STAFF,
+    ("POST", "/v1/requests/{request_id}/answer-links"): {"operator", "admin"},
+    ("POST", "/v1/requests/{request_id}/answer-links/revoke"): {"operator", "admin"},
+    ("GET", "/v1/answers/{link}"): PUBLIC,  # the link is the credential (404 when unknown)
     ("POST", "/v1/requests/{request_id}/objection-decision"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/lift-restriction"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/recipient-notices/{notice_id}/resolve"): {

@@ -1,5 +1,6 @@
 """Every table, imported here so ``SQLModel.metadata`` (and Alembic) sees them all."""
 
+from app.db.models.answers import AnswerLink
 from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
 from app.db.models.holds import LegalHold
@@ -11,6 +12,7 @@ from app.db.models.tasks import CollectedData, Task
 from app.db.models.webhooks import DeadlineAlert, WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "AnswerLink",
     "ApiKey",
     "AuditCheckpoint",
     "AuditEvent",
