@@ -2,10 +2,11 @@
 
 A hold ends when staff release it, when its date passes (``expiring``), or when the
 connector no longer finds the condition it rested on (``end_lapsed``, see
-:mod:`app.services.hold_recheck`). When a hold ends, the data it kept is erased by a
-follow-up erasure request the service files itself, limited to exactly that connector and
-those categories, unless another active hold still covers them. A hold is never silently
-forgotten.
+:mod:`app.services.hold_recheck`). When a hold ends, the data it kept back from a verified
+erasure (objection, consent withdrawal) is erased by a follow-up erasure request the service
+files itself, limited to exactly that connector and those categories, unless another active
+hold still covers them. A hold that kept nothing back from such a request simply ends
+(audited, webhook): nobody asked for an erasure. A hold is never silently forgotten.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import HoldFinding
 from app.db.models import DsrRequest, LegalHold, Task
 from app.db.models.tasks import TaskAction
-from app.domain import deadlines, kinds
+from app.domain import deadlines
 from app.domain.erasure_plan import Hold
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
 from app.domain.identity import IdentifierKind, Identity, present_kinds
+from app.domain.kinds import ERASING_KINDS
 from app.domain.requests import RequestKind
 from app.ids import new_id
 from app.runtime import Runtime
@@ -364,25 +366,29 @@ async def _end(
 
 
 async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> DsrRequest | None:
-    """File an erasure of exactly what the hold kept, unless other holds still keep it.
-    It is verified (the request that led here was) and left for the flows to plan."""
-    if hold.request_id is not None:
-        original = await session.get(DsrRequest, hold.request_id)
-        if original is not None and not kinds.policy(original.kind).erasing:
-            return None  # placed while answering e.g. an access request: nothing to erase
+    """File an erasure of what the hold kept back from a verified erasing request (erasure,
+    objection, consent withdrawal), unless other holds still keep it. It is verified (the
+    request that led here was) and left for the flows to plan. A hold that kept nothing back
+    from such a request (staff placed it on a person who asked for nothing, or it was found
+    while answering an access request) simply ends: nobody asked for anything to be erased."""
+    blocked = await _blocked(session, hold)
+    if not blocked:
+        return None
     subject = subject_of(rt, hold)
     email_hash, national_id_hash = _identity_hashes(rt, subject)
     still = await active_rows(session, email_hash, national_id_hash, hold.request_id or "")
     covered = {
         c for h in still if h.connector in (hold.connector, ALL_CONNECTORS) for c in h.categories
     }
-    categories = [c for c in hold.categories if c not in covered]
+    kept = {c for _request, categories in blocked.values() for c in categories}
+    categories = [c for c in hold.categories if c in kept and c not in covered]
     if not categories:
         return None
     # Erased before: asked again (idempotent) so a row kept only for the held data can go.
-    erased = await _erased_before(session, hold) if hold.request_id else []
-    categories += [c for c in erased if c not in categories and c not in covered]
-    language = original.language if hold.request_id and original else rt.settings.default_language
+    for connector, (request, _kept) in sorted(blocked.items()):
+        erased = await _erased_before(session, request.id, connector)
+        categories += [c for c in erased if c not in categories and c not in covered]
+    latest = max((request for request, _kept in blocked.values()), key=lambda r: r.created_at)
     follow_up = await create_follow_up(
         rt,
         session,
@@ -390,9 +396,14 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Dsr
         subject=subject,
         proven=present_kinds(subject),  # only proven identifiers are kept with a hold
         details={
-            "follow_up": {"hold_id": hold.id, "connector": hold.connector, "categories": categories}
+            "follow_up": {
+                "hold_id": hold.id,
+                "connector": hold.connector,
+                "categories": categories,
+                "blocked_request_id": latest.id,
+            }
         },
-        language=language,
+        language=latest.language,
         reason="hold_ended",
     )
     hold.follow_up_request_id = follow_up.id
@@ -400,13 +411,56 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Dsr
     return follow_up
 
 
-async def _erased_before(session: AsyncSession, hold: LegalHold) -> list[str]:
-    """The categories the hold's request already erased in the hold's system."""
+async def _blocked(
+    session: AsyncSession, hold: LegalHold
+) -> dict[str, tuple[DsrRequest, list[str]]]:
+    """Per connector: the latest verified erasing request of this person whose erase task
+    recorded categories as held under this hold's basis, and those categories."""
+    people = [col(DsrRequest.id) == hold.request_id] if hold.request_id else []
+    if hold.email_hash:
+        people.append(col(DsrRequest.email_hash) == hold.email_hash)
+    if hold.national_id_hash:
+        people.append(col(DsrRequest.national_id_hash) == hold.national_id_hash)
+    if not people:
+        return {}
+    query = (
+        select(Task, DsrRequest)
+        .join(DsrRequest, col(DsrRequest.id) == col(Task.request_id))
+        .where(
+            Task.action == TaskAction.erase.value,
+            col(DsrRequest.kind).in_([k.value for k in ERASING_KINDS]),
+            col(DsrRequest.status).not_in(_ABANDONED),
+            or_(*people),
+        )
+        .order_by(col(DsrRequest.created_at))
+    )
+    if hold.connector != ALL_CONNECTORS:
+        query = query.where(Task.connector == hold.connector)
+    blocked: dict[str, tuple[DsrRequest, list[str]]] = {}
+    for task, request in await session.exec(query):
+        kept = [
+            entry["category"]
+            for entry in (task.params or {}).get("held", [])
+            if isinstance(entry, dict)
+            and entry.get("basis_code") == hold.basis_code
+            and entry.get("category") in hold.categories
+        ]
+        if kept:
+            blocked[task.connector] = (request, [c for c in hold.categories if c in kept])
+    return blocked
+
+
+async def _erased_before(session: AsyncSession, request_id: str, connector: str) -> list[str]:
+    """The categories the blocked request already erased in that system."""
     rows = await session.exec(
         select(Task).where(
-            Task.request_id == hold.request_id,
-            Task.connector == hold.connector,
+            Task.request_id == request_id,
+            Task.connector == connector,
             Task.action == TaskAction.erase.value,
         )
     )
     return [c for task in rows for c in (task.params or {}).get("categories", [])]
+
+
+# Requests stopped before their erasure was owed: no follow-up on their behalf.
+_ABANDONED = ("withdrawn", "refused", "closed_unverified")

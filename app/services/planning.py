@@ -143,9 +143,10 @@ async def first_tasks(rt: Runtime, session: AsyncSession, request: DsrRequest) -
 def _in_scope(
     instances: list[ConnectorInstance], details: dict[str, Any]
 ) -> list[ConnectorInstance]:
-    """A follow-up erasure (a hold ended) concerns one connector only."""
+    """A follow-up erasure (a hold ended) concerns the hold's connector only (every one for
+    a hold placed on all of them)."""
     follow_up = details.get("follow_up")
-    if not isinstance(follow_up, dict):
+    if not isinstance(follow_up, dict) or follow_up.get("connector") == "*":
         return instances
     return [i for i in instances if i.name == follow_up.get("connector")]
 

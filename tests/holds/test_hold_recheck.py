@@ -142,6 +142,7 @@ async def test_paid_invoice_ends_the_claim_and_the_follow_up_erases_what_it_kept
         "hold_id": ended["id"],
         "connector": "billing",
         "categories": [*HELD, "marketing"],  # what it kept, and what was erased before
+        "blocked_request_id": request_id,
     }
     erased = view["outcome"]["connectors"]["billing"]["actions"]["erase"]["categories"]
     assert {c["category"] for c in erased} == {*HELD, "marketing"}
