@@ -17,6 +17,7 @@ from app.middleware_nul import RefuseNul
 from app.routers import answers as answers_router
 from app.routers import apikeys as apikeys_router
 from app.routers import audit as audit_router
+from app.routers import completion as completion_router
 from app.routers import connectors as connectors_router
 from app.routers import holds as holds_router
 from app.routers import ops
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(requests_router.router)
     app.include_router(answers_router.router)
     app.include_router(tasks_router.router)
+    app.include_router(completion_router.router)
     app.include_router(holds_router.router)
     app.include_router(recipients_router.router)
     app.include_router(suppression_router.router)

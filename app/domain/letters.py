@@ -210,9 +210,13 @@ def completion(
     suppressed: bool = False,
     status_url: str | None = None,
     controller: Controller | None = None,
+    statement: str | None = None,
+    not_possible: Sequence[tuple[str, str]] = (),
 ) -> Letter:
     """The answer: done, what was erased, what was kept and why (Art. 15(1)(d), 12(4), D9:
-    keeping data is a partial refusal, with reasons and remedies), and what was left out."""
+    keeping data is a partial refusal, with reasons and remedies), and what was left out.
+    ``statement``: staff's answer when no system was searched; ``not_possible``: (system,
+    reason) where the work could not be done (D9: partly not acting needs reasons)."""
     template = {
         "objection": "objection_outcome",
         "withdraw_consent": "consent_outcome",
@@ -230,6 +234,8 @@ def completion(
         status_url=status_url,
         not_searched=not_searched or [],
         controller=controller,
+        statement=statement,
+        not_possible=list(not_possible),
     )
 
 

@@ -67,6 +67,17 @@ def _not_searched(request: DsrRequest) -> list[str]:
     )
 
 
+def _not_possible(request: DsrRequest) -> list[tuple[str, str]]:
+    """Systems where staff could not do the work, with the reason they gave."""
+    connectors = (request.outcome or {}).get("connectors", {})
+    return [
+        (name, str(action["not_possible"]))
+        for name, entry in sorted(connectors.items())
+        for action in entry.get("actions", {}).values()
+        if action.get("not_possible")
+    ]
+
+
 async def identity_needed(
     rt: Runtime, session: AsyncSession, request: DsrRequest, systems: list[str]
 ) -> None:
@@ -113,6 +124,8 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
         suppressed=request.kind == RequestKind.objection.value
         and objections.covers_marketing(objections.purposes_of(vault.details(request))),
         controller=letterhead.controller(rt),
+        statement=(request.outcome or {}).get("statement"),
+        not_possible=_not_possible(request),
     )
     await letter_outbox.queue(rt, session, request, email, letter, kind="completion")
 
@@ -125,7 +138,10 @@ def _erased(request: DsrRequest) -> list[letters.ErasedData]:
         categories = tuple(
             c["category"]
             for c in result.get("categories", [])
-            if isinstance(c, dict) and c.get("outcome") in _GONE and c.get("count", 0) > 0
+            if isinstance(c, dict)
+            and c.get("outcome") in _GONE
+            # an interrupted attempt erased it: count unknown (app.domain.attempts)
+            and ((c.get("count") or 0) > 0 or c.get("by_interrupted_attempt") is True)
         )
         if categories:
             erased.append(letters.ErasedData(system=name, categories=categories))

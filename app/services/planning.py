@@ -30,7 +30,7 @@ from app.ids import new_id
 from app.jobs.policy import DONE, request_status_for
 from app.jobs.queue import notify
 from app.runtime import Runtime
-from app.security import SYSTEM
+from app.security import SYSTEM, Principal
 from app.services import audit, notices, recipient_notices, requests, webhooks
 from app.services import holds as hold_service
 from app.services.recipient_notices import TaskOutcome
@@ -41,6 +41,8 @@ ERASE_PHASE = 2
 WAITING = TaskStatus.needs_stronger_identity.value
 _WAKE_FLAG = "innsyn.wake_workers"
 NO_CONNECTORS = "no configured connector handles this kind of request"
+NO_CONNECTOR_CONFIGURED = "no connector is configured: no system was searched"
+EVERY_SYSTEM_LEFT_OUT = "every system was left out: none was searched"
 NewTask = dict[str, Any]
 
 
@@ -321,35 +323,77 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
         RequestStatus.awaiting_manual,
     ):
         return
-    counts = await _counts(session, request.id)
+    counts = await task_counts(session, request.id)
     if _erase_phase_due(request, counts):
         await add_tasks(rt, session, await erase_tasks(rt, session, request))
-        counts = await _counts(session, request.id)
+        counts = await task_counts(session, request.id)
     elif _waiting_erasures_due(request, counts):
         await _replan_waiting_erasures(rt, session, request)
-        counts = await _counts(session, request.id)
+        counts = await task_counts(session, request.id)
     target = request_status_for(TaskStatus(status) for _phase, status in counts)
     objection = request.kind == RequestKind.objection.value
     notes = SubjectVault(rt.cipher).notes(request) if objection else {}
     if target is RequestStatus.completed and _awaits_decision(rt, request, notes):
         target = RequestStatus.awaiting_manual  # an approver decides the 21(1) objection
+    unsearched = None
+    if target is RequestStatus.completed and "objection_decision" not in notes:
+        unsearched = await nothing_searched(rt, session, request.id, counts)
+        if unsearched:  # staff complete it with a statement (services/completion.py)
+            target = RequestStatus.awaiting_manual
     if target.value == request.status:
+        if unsearched:  # it waited already (e.g. for a proof): say why it waits now
+            await audit.append(
+                session,
+                at=rt.clock.now(),
+                actor=SYSTEM.actor,
+                action="request.nothing_searched",
+                request_id=request.id,
+                detail={"reason": unsearched},
+            )
         return
     if target is RequestStatus.completed:
-        tasks = await _outcomes(session, request.id)
-        request.outcome = build_outcome(request, tasks) | _decisions(notes)
-        if kinds.policy(request.kind).tells_recipients:  # Art. 19
-            await recipient_notices.plan(rt, session, request, tasks)
-        await requests.transition(
-            rt, session, request, Action.complete, SYSTEM, detail={"tasks": len(tasks)}
-        )
-        await webhooks.emit(rt, session, "request.completed", request_event(request))
-        if "objection_decision" not in notes:  # else the decision letter was the answer
-            await notices.completed(rt, session, request)
+        await complete(rt, session, request, SYSTEM, extra=_decisions(notes))
     elif target is RequestStatus.awaiting_manual:
-        await requests.transition(rt, session, request, Action.await_manual, SYSTEM)
+        detail = {"reason": unsearched} if unsearched else None
+        await requests.transition(rt, session, request, Action.await_manual, SYSTEM, detail=detail)
     else:
         await requests.transition(rt, session, request, Action.resume, SYSTEM)
+
+
+async def complete(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    actor: Principal,
+    *,
+    extra: dict[str, Any],
+) -> None:
+    """Record the outcome, tell the recipients (Art. 19) and the person, announce it."""
+    tasks = await _outcomes(session, request.id)
+    request.outcome = build_outcome(request, tasks) | extra
+    if kinds.policy(request.kind).tells_recipients:  # Art. 19
+        await recipient_notices.plan(rt, session, request, tasks)
+    await requests.transition(
+        rt, session, request, Action.complete, actor, detail={"tasks": len(tasks)}
+    )
+    await webhooks.emit(rt, session, "request.completed", request_event(request))
+    if "objection" not in extra:  # else the decision letter was the answer
+        await notices.completed(rt, session, request)
+
+
+async def nothing_searched(
+    rt: Runtime, session: AsyncSession, request_id: str, counts: dict[tuple[int, str], int]
+) -> str | None:
+    """Why no system was searched for this request (no task was planned, or every system
+    was left out), or None when at least one was. Such a request is not done by itself."""
+    if not counts:
+        return NO_CONNECTORS if rt.connectors.active() else NO_CONNECTOR_CONFIGURED
+    if {status for _phase, status in counts} != {TaskStatus.cancelled.value}:
+        return None
+    results = [t.result or {} for t in await _outcomes(session, request_id)]
+    if all("not_searched" in result for result in results):
+        return EVERY_SYSTEM_LEFT_OUT
+    return None
 
 
 def _awaits_decision(rt: Runtime, request: DsrRequest, notes: dict[str, str]) -> bool:
@@ -382,7 +426,7 @@ async def _outcomes(session: AsyncSession, request_id: str) -> Sequence[TaskOutc
     return list(rows)
 
 
-async def _counts(session: AsyncSession, request_id: str) -> dict[tuple[int, str], int]:
+async def task_counts(session: AsyncSession, request_id: str) -> dict[tuple[int, str], int]:
     """Tasks per phase and status: enough to tell whether anything is about to change."""
     rows = await session.exec(
         select(Task.phase, Task.status, func.count())

@@ -36,6 +36,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
         "approver",
         "admin",
     },
+    ("POST", "/v1/requests/{request_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},

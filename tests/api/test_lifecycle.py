@@ -45,7 +45,8 @@ async def test_email_code_verifies_the_request(client, form_key, settings, staff
     assert wrong.json()["type"] == "/problems/verification-failed"
     ok = await client.post(url, json={"code": last_code(settings)}, headers=form_key)
     assert ok.status_code == 200, ok.text
-    assert ok.json()["status"] == "completed"  # no connectors configured: nothing to fan out
+    # No connector configured: nothing was searched, so it waits for staff's statement.
+    assert ok.json()["status"] == "awaiting_manual"
     assert ok.json()["verification"]["state"] == "verified"
     view = (await client.get(f"/v1/requests/{created['id']}", headers=staff["auditor"])).json()
     actions = [e["action"] for e in view["timeline"]]
@@ -86,6 +87,13 @@ async def test_operator_attests_a_pending_request(client, form_key, staff):
     assert (await client.post(url, json=body, headers=staff["auditor"])).status_code == 403
     ok = await client.post(url, json=body, headers=staff["operator"])
     assert ok.status_code == 200 and ok.json()["verification"]["method"] == "staff"
+    # No connector configured: it waits for staff, who complete it with a statement.
+    assert ok.json()["status"] == "awaiting_manual"
+    statement = {"statement": "No system is connected yet; we checked the CRM by hand."}
+    done = await client.post(
+        f"/v1/requests/{created['id']}/complete", json=statement, headers=staff["operator"]
+    )
+    assert done.status_code == 200, done.text
     twice = await client.post(url, json=body, headers=staff["operator"])
     assert twice.status_code == 409
     assert twice.json()["type"] == "/problems/invalid-transition"

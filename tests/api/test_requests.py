@@ -49,7 +49,8 @@ async def test_staff_files_letter_received_earlier_with_attested_identity(client
         details={"changes": {"address": "Storgata 1, 0155 Oslo"}},
         verification={"method": "staff", "note": "Called back on the number on file"},
     )
-    assert created["status"] == "completed"  # no connectors configured: nothing to fan out
+    # No connector configured: nothing was searched, so it waits for staff's statement.
+    assert created["status"] == "awaiting_manual"
     assert created["verification"]["method"] == "staff"
     assert created["verification"]["state"] == "verified"
     assert created["received_at"].startswith("2026-02-20T09:00")

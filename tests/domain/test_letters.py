@@ -175,6 +175,17 @@ def every_letter(language: str) -> list[tuple[str, letters.Letter]]:
                     controller=CONTROLLER,
                 )
                 out.append((f"completion-{kind.value}-{bool(keep)}-{bool(download)}", letter))
+        by_hand = letters.completion(  # nothing searched, or a system's work not possible
+            language,
+            "req_01",
+            kind.value,
+            [],
+            None,
+            statement=FREE_TEXT["en"],
+            not_possible=[("paper-archive", FREE_TEXT["nb"])],
+            controller=CONTROLLER,
+        )
+        out.append((f"completion-{kind.value}-by-hand", by_hand))
     return out
 
 

@@ -108,6 +108,14 @@ async def test_without_an_e_mail_staff_say_how_the_person_was_told(client, staff
     # The memory system finds people by e-mail only: here no system can restrict.
     runtime.connectors = registry(MemorySystem("crm", capabilities=frozenset({Capability.collect})))
     created = await restricted(client, staff, worker, {"phone": "+4791234567", "name": "P"})
+    # No system could restrict: staff state what they did by hand, which completes it.
+    statement = "Restricted by hand: the customer file is marked as storage only."
+    stated = await client.post(
+        f"/v1/requests/{created['id']}/complete",
+        json={"statement": statement},
+        headers=staff["operator"],
+    )
+    assert stated.status_code == 200, stated.text
     missing = await lift(client, staff, created["id"], effective_at=runtime.clock.now().isoformat())
     assert missing.status_code == 422
     told = await lift(

@@ -17,15 +17,14 @@ from tests.jobs.systems import MemorySystem, category, registry
 COLLECT_ONLY = frozenset({Capability.collect})
 
 
-async def test_no_connectors_completes_at_once_with_an_outcome_saying_so(runtime):
+async def test_no_connectors_waits_for_staff_with_the_reason(runtime):
     request_id = await file_verified(runtime)
     request, tasks = await load(runtime, request_id)
     assert tasks == {}
-    assert request.status == "completed"
-    assert request.outcome["connectors"] == {}
-    assert "no configured connector" in request.outcome["note"]
+    assert request.status == "awaiting_manual"  # nothing searched: not done by itself
+    assert request.outcome is None
     actions = await audit_actions(runtime, request_id)
-    assert actions[-3:] == ["request.verify", "request.start", "request.complete"]
+    assert actions[-3:] == ["request.verify", "request.start", "request.await_manual"]
 
 
 async def test_tasks_are_created_with_the_state_change(runtime):

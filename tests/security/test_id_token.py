@@ -45,7 +45,8 @@ async def test_valid_token_verifies_and_sets_national_id(
     response = await post(client, form_key, token, id_token_nonce="n-123")
     assert response.status_code == 201, response.text
     created = response.json()
-    assert created["status"] == "completed"  # no connectors configured: nothing to fan out
+    # No connector configured: nothing was searched, so it waits for staff's statement.
+    assert created["status"] == "awaiting_manual"
     assert created["verification"]["method"] == "oidc"
     view = (await client.get(f"/v1/requests/{created['id']}", headers=staff["operator"])).json()
     assert view["subject"]["national_id"] == "30108299920"
