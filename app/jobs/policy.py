@@ -21,7 +21,7 @@ OPEN = frozenset({TaskStatus.pending, TaskStatus.running})
 NEEDS_STAFF = frozenset({TaskStatus.manual, TaskStatus.failed})
 # Waits for the person to prove more (or staff to attest it): someone must act.
 NEEDS_PERSON = frozenset({TaskStatus.needs_stronger_identity})
-DONE = frozenset({TaskStatus.succeeded, TaskStatus.cancelled})
+DONE = frozenset({TaskStatus.succeeded, TaskStatus.cancelled, TaskStatus.not_possible})
 MAX_ERROR_LENGTH = 500
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.deps import Operator, RuntimeDep, SessionDep
+from app.domain.findings import Attachment, Finding
 from app.routers.responses import AUTH, problems
 from app.schemas.tasks import TaskCompleteIn, TaskSkipIn, TaskView
 from app.services import tasks
@@ -25,9 +26,23 @@ async def complete_task(
     session: SessionDep,
     staff: Operator,
 ) -> TaskView:
-    """Close a manual task with its checklist answers (or a failed task done by hand)."""
+    """Close a manual task with its checklist answers (or a failed task done by hand). An
+    item answered ``false`` keeps the task open (``422``) unless ``not_possible_reason`` ends
+    it as ``not_possible``. A collect task may record ``findings`` and ``files`` (base64)."""
+    found = (
+        [Finding(f.category, f.description, f.values) for f in body.findings],
+        [Attachment(**f.model_dump()) for f in body.files],
+    )
     task = await tasks.complete_by_hand(
-        rt, session, request_id, task_id, principal=staff, answers=body.answers, note=body.note
+        rt,
+        session,
+        request_id,
+        task_id,
+        principal=staff,
+        answers=body.answers,
+        note=body.note,
+        not_possible=body.not_possible_reason,
+        found=found,
     )
     return TaskView.model_validate(tasks.task_view(task))
 

@@ -7,15 +7,20 @@ state is decided by whoever commits last, seeing every task.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import CollectedData, DsrRequest, Task
-from app.db.models.tasks import TaskStatus, collected_purpose
+from app.db.models.tasks import TaskAction, TaskStatus, collected_purpose
+from app.domain import findings
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound, NotPermitted
+from app.domain.findings import Attachment, Finding
 from app.domain.requests import TERMINAL, RequestStatus, Role
+from app.ids import new_id
 from app.jobs.queue import abandoned_on_last_attempt, still_abandoned
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
@@ -149,8 +154,12 @@ async def complete_by_hand(
     principal: Principal,
     answers: dict[str, bool],
     note: str | None,
+    not_possible: str | None = None,
+    found: tuple[Sequence[Finding], Sequence[Attachment]] = ((), ()),
 ) -> Task:
-    """Close a manual task with its checklist answered, or a failed one done by hand."""
+    """Close a manual task with its checklist done, or a failed one done by hand; or end
+    either as not possible, with the reason the person is told. What was found by hand is
+    sealed like collected data and reported like any system's."""
     _require_operator(principal)
     request = await requests.get(session, request_id, for_update=True)
     task = await _task_of(session, request_id, task_id)
@@ -160,10 +169,11 @@ async def complete_by_hand(
         )
     if RequestStatus(request.status) in TERMINAL:
         raise InvalidTransition(f"the request is {request.status}")
-    _check_answers(task, answers, note)
+    _check_answers(task, answers, note, not_possible)
+    records = _found_records(rt, task, *found)
     now = rt.clock.now()
     previous = task.status
-    task.status = TaskStatus.succeeded.value
+    task.status = (TaskStatus.not_possible if not_possible else TaskStatus.succeeded).value
     task.finished_at = task.updated_at = now
     task.result = {
         **(task.result or {}),
@@ -171,15 +181,66 @@ async def complete_by_hand(
         "was": previous,
         "answers": answers,
     }
+    if not_possible:
+        task.result["not_possible"] = not_possible
+    if records is not None:
+        task.result |= {"records": len(records), "categories": findings.counts(records)}
+        await _store_found(rt, session, task, records, now)
     if note:
         task.note_ciphertext = rt.cipher.seal(note, purpose=f"task-note:{task.id}")
     session.add(task)
-    detail = task_detail(task) | {"was": previous, "answered": len(answers)}
+    detail = task_detail(task) | {
+        "was": previous,
+        "answered": len(answers),
+        "not_possible": bool(not_possible),
+        "findings": len(found[0]),
+        "files": len(found[1]),
+    }
     await audit_tasks(
         rt, session, request_id, "task.manual_completed", [detail], actor=principal.actor
     )
     await planning.advance(rt, session, request)
     return task
+
+
+def _found_records(
+    rt: Runtime, task: Task, items: Sequence[Finding], files: Sequence[Attachment]
+) -> list[dict[str, Any]] | None:
+    """The records of what was found by hand, or None when nothing was recorded."""
+    if not items and not files:
+        return None
+    if task.action != TaskAction.collect.value:
+        raise InvalidInput(
+            f"findings belong to a collect task (access, portability); this task is {task.action}",
+            field="findings",
+        )
+    instance = rt.connectors.get(task.connector)
+    declared = [c.name for c in instance.connector.categories()] if instance else []
+    return findings.records(items, files, declared)
+
+
+async def _store_found(
+    rt: Runtime, session: AsyncSession, task: Task, records: list[dict[str, Any]], now: datetime
+) -> None:
+    """Sealed like a connector's collected data (one blob per task, replaced if any)."""
+    blob = {"records": records, "external_controller": None, "self_service_url": None}
+    sealed = rt.cipher.seal(blob, purpose=collected_purpose(task.request_id, task.id))
+    row = (
+        await session.exec(select(CollectedData).where(CollectedData.task_id == task.id))
+    ).first()
+    if row is None:
+        row = CollectedData(
+            id=new_id("col"),
+            task_id=task.id,
+            request_id=task.request_id,
+            connector=task.connector,
+            created_at=now,
+            ciphertext=sealed,
+        )
+    row.record_count = len(records)
+    row.ciphertext = sealed
+    row.created_at = now
+    session.add(row)
 
 
 NOT_SEARCHED = "identity_not_proven"
@@ -229,7 +290,11 @@ async def skip_unproven(
     return task
 
 
-def _check_answers(task: Task, answers: dict[str, bool], note: str | None) -> None:
+def _check_answers(
+    task: Task, answers: dict[str, bool], note: str | None, not_possible: str | None
+) -> None:
+    """Every item answered, and only those; an item answered false is not done, so the task
+    stays open unless it ends as not possible (with the reason)."""
     items = list((task.checklist or {}).get("items", []))
     if task.status == TaskStatus.manual.value:
         missing = [i for i in items if i not in answers]
@@ -242,7 +307,16 @@ def _check_answers(task: Task, answers: dict[str, bool], note: str | None) -> No
                 missing=missing,
                 unknown=unknown,
             )
-    elif not note:
+        not_done = [i for i in items if answers.get(i) is False]
+        if not_done and not not_possible:
+            raise InvalidInput(
+                f"{len(not_done)} checklist item(s) answered false are not done: the task "
+                "stays open. Finish them, or end the task as not possible with "
+                "not_possible_reason",
+                field="answers",
+                not_done=not_done,
+            )
+    elif not note and not not_possible:
         raise InvalidInput(
             "closing a failed task by hand needs a note saying what was done", field="note"
         )

@@ -38,18 +38,25 @@ async def test_a_manual_task_waits_until_an_operator_completes_it(runtime, worke
     request, _ = await load(runtime, request_id)
     assert request.status == "awaiting_manual"
 
-    done = await client.post(
+    # An item answered false is not done: the task stays open.
+    not_done = await client.post(
         url,
         json={"answers": {CHECKLIST[0]: True, CHECKLIST[1]: False}, "note": "no file found"},
         headers=staff["operator"],
     )
+    assert not_done.status_code == 422
+    assert not_done.json()["not_done"] == [CHECKLIST[1]]
+    request, tasks = await load(runtime, request_id)
+    assert (request.status, tasks["paper-archive"].status) == ("awaiting_manual", "manual")
+
+    done = await client.post(url, json={"answers": answers}, headers=staff["operator"])
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "succeeded"
     request, tasks = await load(runtime, request_id)
     assert request.status == "completed"
     outcome = request.outcome["connectors"]["paper-archive"]["actions"]["collect"]
     assert outcome["closed_by_hand"] is True
-    assert outcome["answers"] == {CHECKLIST[0]: True, CHECKLIST[1]: False}
+    assert outcome["answers"] == answers
     actions = await audit_actions(runtime, request_id)
     assert actions.count("task.manual") == 1
     assert actions.count("task.manual_completed") == 1

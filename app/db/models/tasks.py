@@ -24,6 +24,9 @@ class TaskStatus(StrEnum):
     failed = "failed"  # out of attempts, or a permanent / configuration error: staff decide
     manual = "manual"  # a person must do the work (checklist), closed through the API
     cancelled = "cancelled"  # the request was withdrawn or refused first
+    # Staff could not do the work (a manual or failed task) and said why: the outcome and
+    # the person's letter give the reason.
+    not_possible = "not_possible"
     # The system asks for a stronger proof of identity than the request has (step-up):
     # waits until the person proves more (an ID token) or staff attest it.
     needs_stronger_identity = "needs_stronger_identity"
