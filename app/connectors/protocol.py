@@ -169,6 +169,11 @@ class SubjectRef(BaseModel):
 
     ``SubjectRef(emails=[...])`` (the version 1 shape) builds a subject whose given
     identifiers are all proven, as in tests and tools that act on a known person.
+
+    ``attempt_key`` is unique per task attempt (``<task id>.<attempt>``), so a system that
+    supports idempotency keys can refuse a change sent twice by the same attempt. A later
+    attempt of the same task has another key: it may find the work already done, and
+    erase, rectify and restrict must stay idempotent. None outside the task queue.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -177,6 +182,7 @@ class SubjectRef(BaseModel):
     proven: Identifiers = Field(default_factory=Identifiers)
     claimed: Identifiers = Field(default_factory=Identifiers)
     name: str | None = None
+    attempt_key: str | None = None
 
     @model_validator(mode="before")
     @classmethod

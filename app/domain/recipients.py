@@ -107,7 +107,9 @@ def changes_in(connector: str, result: Mapping[str, object] | None) -> list[Chan
             continue
         action = CHANGE_OUTCOMES.get(str(item.get("outcome")))
         count = item.get("count")
-        if action is None or not isinstance(count, int) or count <= 0:
+        counted = isinstance(count, int) and count > 0
+        # Done by an interrupted attempt (app.domain.attempts): changed, count unknown.
+        if action is None or not (counted or item.get("by_interrupted_attempt") is True):
             continue
         fields = item.get("fields")
         names = tuple(f for f in fields if isinstance(f, str)) if isinstance(fields, list) else ()

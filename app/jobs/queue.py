@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text, update
+from sqlalchemy import case, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,12 @@ class Claim:
     params: dict[str, Any]
     attempt: int  # the attempt number this claim is; fences the result write
     max_attempts: int
+    interrupted: int = 0  # earlier attempts that never wrote back (their worker vanished)
+
+    @property
+    def attempt_key(self) -> str:
+        """Unique per task attempt: the idempotency key connectors receive."""
+        return f"{self.id}.{self.attempt}"
 
 
 def _claimable(now: datetime) -> Any:
@@ -84,6 +90,9 @@ async def claim(
             lease_owner=owner,
             lease_expires_at=now + timedelta(seconds=lease_seconds),
             attempts=col(Task.attempts) + 1,
+            # Claimed while still "running": the previous attempt's worker vanished.
+            interrupted_attempts=col(Task.interrupted_attempts)
+            + case((col(Task.status) == TaskStatus.running.value, 1), else_=0),
             started_at=func.coalesce(col(Task.started_at), now),
             last_attempt_at=now,
             updated_at=now,
@@ -96,6 +105,7 @@ async def claim(
             col(Task.params),
             col(Task.attempts),
             col(Task.max_attempts),
+            col(Task.interrupted_attempts),
         )
     )
     rows = (await session.exec(statement)).all()
@@ -109,6 +119,7 @@ async def claim(
                 params=dict(r[4] or {}),
                 attempt=r[5],
                 max_attempts=r[6],
+                interrupted=r[7],
             )
             for r in rows
         ),

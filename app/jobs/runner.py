@@ -77,6 +77,11 @@ class Worker:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._claims: dict[str, Claim] = {}  # held and not yet written back
         self._calling: set[str] = set()  # connector call in progress (cancellable on lease loss)
+        self._waiting: set[str] = set()  # claimed, not calling yet (waits for a slot)
+        # Per held task: when its lease runs out by this process's clock (loop time), and the
+        # watch that cuts its connector call off then, unless a heartbeat renews it first.
+        self._lease_until: dict[str, float] = {}
+        self._watches: dict[str, asyncio.Timeout] = {}
         self._per_connector: dict[str, int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._subjects = SubjectCache(rt)
@@ -193,6 +198,7 @@ class Worker:
         if limit <= 0:
             return 0
         self._claimed_at = time.monotonic()
+        asked = asyncio.get_running_loop().time()  # the lease counts from before the claim
         async with self.rt.db.session() as session:
             claims = await claim(
                 session,
@@ -209,6 +215,8 @@ class Worker:
         for held in claims:
             metrics.TASKS_CLAIMED.labels(held.connector, held.action.value).inc()
             self._claims[held.id] = held
+            self._waiting.add(held.id)
+            self._lease_until[held.id] = asked + self.lease_seconds
             self._per_connector[held.connector] = self._per_connector.get(held.connector, 0) + 1
             self._running[held.id] = asyncio.create_task(self._run(held), name=f"task {held.id}")
         return len(claims)
@@ -225,6 +233,9 @@ class Worker:
         finally:
             self._running.pop(held.id, None)
             self._calling.discard(held.id)
+            self._waiting.discard(held.id)
+            self._lease_until.pop(held.id, None)
+            self._watches.pop(held.id, None)
             self._per_connector[held.connector] -= 1
             self._changed.set()
 
@@ -233,16 +244,28 @@ class Worker:
         assert instance is not None  # only claimed for configured connectors
         async with self._semaphore(instance), self._subjects.use(held.request_id) as loaded:
             subject, details = loaded
+            subject = subject.model_copy(update={"attempt_key": held.attempt_key})
+            self._waiting.discard(held.id)
+            if held.id not in self._claims:
+                return  # the lease was lost while waiting for a slot: never call out
             self._calling.add(held.id)
             metrics.TASKS_IN_FLIGHT.inc()
             started = time.perf_counter()
             try:
-                outcome = await execute.attempt(
-                    instance, held.action, held.params, subject, details
-                )
+                async with asyncio.timeout_at(self._lease_until[held.id]) as watch:
+                    self._watches[held.id] = watch
+                    outcome = await execute.attempt(
+                        instance, held.action, held.params, subject, details
+                    )
+            except TimeoutError:
+                # No heartbeat renewed the lease in time (paused, cut off from the database):
+                # another worker may hold the task now, so this one stops calling out.
+                self._abandon(held, "task_lease_expired")
+                return
             finally:
                 metrics.TASKS_IN_FLIGHT.dec()
                 self._calling.discard(held.id)
+                self._watches.pop(held.id, None)
         elapsed = time.perf_counter() - started
         pending = _Pending(AttemptReport(claim=held, owner=self.name, outcome=outcome))
         await self._writes.put(pending)
@@ -309,11 +332,13 @@ class Worker:
             return await record_attempts(self.rt, session, reports, policy=self.policy)
 
     async def _heartbeats(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             ids = list(self._claims)
             if not ids:
                 continue
+            asked = loop.time()  # a renewed lease counts from before the renewal was sent
             try:
                 async with self.rt.db.session() as session:
                     held = await heartbeat(
@@ -326,20 +351,30 @@ class Worker:
             except Exception:
                 log.warning("task_heartbeat_failed", worker=self.name, exc_info=True)
                 continue
+            for task_id in held:
+                if task_id in self._lease_until:
+                    self._lease_until[task_id] = asked + self.lease_seconds
+                    if (watch := self._watches.get(task_id)) is not None:
+                        watch.reschedule(self._lease_until[task_id])
             for task_id in set(ids) - held:
                 self._lost(task_id)
 
     def _lost(self, task_id: str) -> None:
-        """Another worker holds this task now: stop calling the connector for it."""
+        """Another worker holds this task now: stop calling the connector for it, or never
+        start (a finished call's result is refused by the write-back's fence instead)."""
         held = self._claims.get(task_id)
-        if held is None or task_id not in self._calling:
+        if held is None or not (task_id in self._calling or task_id in self._waiting):
             return
-        self._claims.pop(task_id, None)
-        metrics.LEASES_LOST.labels(held.connector, held.action.value).inc()
-        log.warning("task_lease_lost", task_id=task_id, worker=self.name)
+        self._abandon(held, "task_lease_lost")
         running = self._running.get(task_id)
         if running is not None:
             running.cancel()
+
+    def _abandon(self, held: Claim, event: str) -> None:
+        """Give up a task whose lease is gone: no result is written, no call is made."""
+        self._claims.pop(held.id, None)
+        metrics.LEASES_LOST.labels(held.connector, held.action.value).inc()
+        log.warning(event, task_id=held.id, worker=self.name)
 
     async def _listen(self) -> None:
         """PostgreSQL LISTEN: another process added work; wake up now, not at the next poll."""

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import HoldFinding
 from app.db.models import CollectedData, DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus, collected_purpose
+from app.domain.attempts import after_interruption
 from app.domain.requests import TERMINAL, RequestStatus
 from app.ids import new_id
 from app.jobs.execute import Failed, NeedsPerson, Outcome, Succeeded
@@ -54,6 +55,7 @@ class _Held:
     next_attempt_at: datetime
     result: dict[str, Any] | None
     checklist: dict[str, Any] | None
+    interrupted_attempts: int
 
 
 async def record_attempts(
@@ -81,7 +83,7 @@ async def record_attempts(
             if task is None:
                 events[report.claim.id] = "lost"
                 continue
-            event, values = _written(task, report.outcome, now, policy, request)
+            event, values = _written(task, report, now, policy, request)
             events[task.id] = event
             rows.append(values)
             changes.setdefault(request_id, {}).setdefault(event, []).append(
@@ -114,6 +116,7 @@ async def _held(session: AsyncSession, reports: Sequence[AttemptReport]) -> dict
             col(Task.next_attempt_at),
             col(Task.result),
             col(Task.checklist),
+            col(Task.interrupted_attempts),
             col(Task.status),
             col(Task.lease_owner),
         )
@@ -125,11 +128,11 @@ async def _held(session: AsyncSession, reports: Sequence[AttemptReport]) -> dict
     held = {}
     for report in reports:
         r = found.get(report.claim.id)
-        if r is None or r[9] != TaskStatus.running.value or r[10] != report.owner:
+        if r is None or r[10] != TaskStatus.running.value or r[11] != report.owner:
             continue
         if r[4] != report.claim.attempt:
             continue
-        held[r[0]] = _Held(*r[:9])
+        held[r[0]] = _Held(*r[:10])
     return held
 
 
@@ -141,11 +144,13 @@ async def _stored_blobs(session: AsyncSession, task_ids: list[str]) -> set[str]:
 
 
 def _written(
-    task: _Held, outcome: Outcome, now: datetime, policy: RetryPolicy, request: DsrRequest
+    task: _Held, report: AttemptReport, now: datetime, policy: RetryPolicy, request: DsrRequest
 ) -> tuple[str, dict[str, Any]]:
     """The event and the task's new column values (the same keys for every task, so all
     rows go out in one executemany)."""
+    outcome = report.outcome
     values: dict[str, Any] = {
+        "interrupted_attempts": task.interrupted_attempts,
         "id": task.id,
         "lease_owner": None,
         "lease_expires_at": None,
@@ -158,7 +163,11 @@ def _written(
         "next_attempt_at": task.next_attempt_at,
     }
     if isinstance(outcome, Succeeded):
-        values |= {"status": TaskStatus.succeeded.value, "result": outcome.result}
+        lift = bool(report.claim.params.get("lift"))
+        result = after_interruption(
+            task.action, outcome.result, task.interrupted_attempts, lift=lift
+        )
+        values |= {"status": TaskStatus.succeeded.value, "result": result}
         return "succeeded", values
     if isinstance(outcome, NeedsPerson):
         checklist = {"instructions": outcome.instructions, "items": outcome.checklist}
@@ -177,6 +186,8 @@ def _failed(
 ) -> tuple[str, dict[str, Any]]:
     failure = outcome.failure
     values |= {"last_error": failure.message, "error_kind": failure.kind}
+    if failure.kind == "timeout":  # cut off mid-call: it may have acted all the same
+        values["interrupted_attempts"] = task.interrupted_attempts + 1
     if RequestStatus(request.status) in TERMINAL:  # withdrawn or refused meanwhile
         return "cancelled", values | {"status": TaskStatus.cancelled.value}
     if failure.retryable and task.attempts < task.max_attempts:

@@ -9,6 +9,7 @@ retry helps; nothing it says or logs contains the credential or the person's ide
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,7 +145,7 @@ class RestConnector:
             if category.name in requested:
                 items = found.get(category.name, [])
                 done[category.name] = await self._erase_category(
-                    category, items, plans[category.name]
+                    category, items, plans[category.name], subject.attempt_key
                 )
         removed = [n for n in requested if plans[n].action != "keep" and found.get(n)]
         if removed and self.config.verify_erasure:
@@ -192,7 +193,9 @@ class RestConnector:
                 for field in fields:
                     set_path(document, spec.fields[field], changes[field])
                 path = render(spec.path, item.values(), quote_values=True)
-                await self._send(spec, item.values(), path, dict(spec.params), document)
+                await self._send(
+                    spec, item.values(), path, dict(spec.params), document, key=subject.attempt_key
+                )
             outcome = "rectified" if items else "not_found"
             results.append(
                 CategoryChange(
@@ -336,7 +339,7 @@ class RestConnector:
         }
 
     async def _erase_category(
-        self, category: RestCategory, items: list[_Item], plan: Plan
+        self, category: RestCategory, items: list[_Item], plan: Plan, key: str | None
     ) -> CategoryErasure:
         if not items:
             return CategoryErasure(category=category.name, outcome=ErasureOutcome.not_found)
@@ -356,7 +359,7 @@ class RestConnector:
             body = render_json(spec.body, item.values())
             params = {k: render(v, item.values()) for k, v in spec.params.items()}
             response = await self._send(
-                spec, item.values(), path, params, body, tolerated=spec.gone_statuses
+                spec, item.values(), path, params, body, tolerated=spec.gone_statuses, key=key
             )
             erased += response is not None
         outcome = ErasureOutcome(spec.outcome) if erased else ErasureOutcome.not_found
@@ -373,10 +376,17 @@ class RestConnector:
         body: Any,
         *,
         tolerated: Iterable[int] = (),
+        key: str | None = None,
     ) -> httpx.Response | None:
-        """One request; None when its status is ``tolerated`` (gone, or no such person)."""
+        """One request; None when its status is ``tolerated`` (gone, or no such person).
+        A change sent with the task attempt's ``key`` carries an idempotency key (when the
+        instance names the header): the same attempt sending the same call again is one
+        call to a system that honours it."""
         what = f"{spec.method} {spec.path}"
         headers = {k: render(v, values) for k, v in spec.headers.items()}
+        if key and self.config.idempotency_header:
+            call = hashlib.sha256(f"{spec.method} {url}".encode()).hexdigest()[:16]
+            headers[self.config.idempotency_header] = f"{key}-{call}"
         with map_httpx_errors(what):
             response = await self._client.request(
                 spec.method, url, params=params or None, json=body, headers=headers or None

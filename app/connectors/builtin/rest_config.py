@@ -203,6 +203,14 @@ class RestConfig(_Strict):
     base_url: str = Field(title="Base URL", examples=["https://api.intercom.io"])
     auth: Auth | None = None
     headers: dict[str, str] = Field(default_factory=dict, description="Sent with every request")
+    idempotency_header: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description=(
+            "e.g. Idempotency-Key: sent with every erase and rectify call, unique per task "
+            "attempt and call, for systems that refuse a duplicate"
+        ),
+    )
     timeout_seconds: float = Field(default=30.0, gt=0)
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     verify_tls: bool = True

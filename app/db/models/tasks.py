@@ -58,6 +58,9 @@ class Task(SQLModel, table=True):
     status: str = Field(max_length=32)
     attempts: int = 0
     max_attempts: int = 5
+    # Attempts whose worker vanished before writing back (taken over after the lease ran
+    # out): such an attempt may have acted, so the outcome must not say "not found".
+    interrupted_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Parameters that are not personal data (e.g. the categories an erase may touch).
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
