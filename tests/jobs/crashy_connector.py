@@ -11,7 +11,11 @@ the test), so the test can see what every worker process did:
 
 Environment: ``CRASHY_DSN`` (libpq URL), ``CRASHY_SYSTEMS`` (how many), ``CRASHY_DELAY``
 (seconds per call), ``CRASHY_BLOCK`` (``request_id:system:action``: the first call of that
-task hangs until its process is killed).
+task hangs until its process is killed), ``CRASHY_AFTER`` (the same, but it hangs after
+doing its work: killed, it acted and never reported), ``CRASHY_STALL``
+(``request_id:system:action:seconds``: the first call waits that long, then does its work).
+An erase marks its call ``sent_at`` in the same statement that deletes, so a delete that
+reached the database is always visible.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS fx_data (email text, system text, category text, value text);
 CREATE TABLE IF NOT EXISTS fx_calls (
     id serial PRIMARY KEY, system text, request_id text, action text, pid int,
-    started_at timestamptz DEFAULT clock_timestamp(), finished_at timestamptz, deleted int
+    started_at timestamptz DEFAULT clock_timestamp(), finished_at timestamptz, deleted int,
+    sent_at timestamptz
 );
 CREATE TABLE IF NOT EXISTS fx_running (
     system text, request_id text, action text, pid int,
@@ -73,11 +78,21 @@ class Crashy:
         {Capability.collect, Capability.erase}
     )
 
-    def __init__(self, name: str, dsn: str, delay: float, block: str | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        dsn: str,
+        delay: float,
+        block: str | None,
+        after: str | None = None,
+        stall: str | None = None,
+    ) -> None:
         self.name = name
         self.dsn = dsn
         self.delay = delay
         self.block = block
+        self.after = after
+        self.stall = stall
         self._pool: asyncpg.Pool | None = None
 
     def categories(self) -> Sequence[DataCategory]:
@@ -103,7 +118,8 @@ class Crashy:
             self._pool = await asyncpg.create_pool(self.dsn, min_size=1, max_size=8)
         return self._pool
 
-    async def _start(self, subject: SubjectRef, action: str) -> int:
+    async def _start(self, subject: SubjectRef, action: str) -> tuple[int, bool]:
+        """Record the call; returns its id and whether it is the task's first call."""
         pool = await self._db()
         key = (self.name, subject.request_id, action)
         async with pool.acquire() as conn, conn.transaction():
@@ -137,9 +153,12 @@ class Crashy:
                 "SELECT count(*) FROM fx_calls WHERE system=$1 AND request_id=$2 AND action=$3",
                 *key,
             )
-        if self.block == f"{subject.request_id}:{self.name}:{action}" and earlier == 1:
+        task = f"{subject.request_id}:{self.name}:{action}"
+        if self.block == task and earlier == 1:
             await asyncio.sleep(3600)  # until the test kills this process
-        return int(call_id)
+        if self.stall and self.stall.rpartition(":")[0] == task and earlier == 1:
+            await asyncio.sleep(float(self.stall.rpartition(":")[2]))
+        return int(call_id), earlier == 1
 
     async def _finish(self, subject: SubjectRef, action: str, call_id: int, deleted: int) -> None:
         pool = await self._db()
@@ -158,7 +177,7 @@ class Crashy:
             )
 
     async def collect(self, subject: SubjectRef) -> CollectResult:
-        call_id = await self._start(subject, "collect")
+        call_id, _first = await self._start(subject, "collect")
         await asyncio.sleep(self.delay)
         pool = await self._db()
         rows = await pool.fetch(
@@ -174,17 +193,22 @@ class Crashy:
         return CollectResult(records=records)
 
     async def erase(self, subject: SubjectRef, categories: Sequence[str]) -> ErasureResult:
-        call_id = await self._start(subject, "erase")
+        call_id, first = await self._start(subject, "erase")
         await asyncio.sleep(self.delay)
         pool = await self._db()
-        status = await pool.execute(
-            "DELETE FROM fx_data WHERE email=$1 AND system=$2 AND category = ANY($3::text[])",
+        deleted = await pool.fetchval(
+            "WITH gone AS (DELETE FROM fx_data WHERE email=$1 AND system=$2"
+            " AND category = ANY($3::text[]) RETURNING 1)"
+            " UPDATE fx_calls SET sent_at = clock_timestamp() WHERE id = $4"
+            " RETURNING (SELECT count(*) FROM gone)",
             subject.emails[0],
             self.name,
             list(categories),
+            call_id,
         )
-        deleted = int(status.split()[-1])
-        await self._finish(subject, "erase", call_id, deleted)
+        if self.after == f"{subject.request_id}:{self.name}:erase" and first:
+            await asyncio.sleep(3600)  # it erased; killed now, it never reports it
+        await self._finish(subject, "erase", call_id, int(deleted))
         outcome = ErasureOutcome.erased if deleted else ErasureOutcome.not_found
         return ErasureResult(
             categories=[
@@ -202,7 +226,14 @@ def registry() -> ConnectorRegistry:
         ConnectorInstance(
             name=f"sys{i}",
             kind=Crashy.kind,
-            connector=Crashy(f"sys{i}", dsn, delay, block),
+            connector=Crashy(
+                f"sys{i}",
+                dsn,
+                delay,
+                block,
+                os.environ.get("CRASHY_AFTER") or None,
+                os.environ.get("CRASHY_STALL") or None,
+            ),
             concurrency=int(os.environ.get("CRASHY_CONCURRENCY", "4")),
             timeout_seconds=600,
             max_attempts=5,

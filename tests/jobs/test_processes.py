@@ -261,3 +261,92 @@ async def all_started(fx: asyncpg.Connection, blocked: tuple[str, str, str]) -> 
             *blocked,
         ):
             await asyncio.sleep(0.05)
+
+
+async def test_an_erasure_a_killed_worker_did_is_reported_erased(
+    runtime, fx, workers, client, staff
+):
+    runtime.connectors = crashy_connector.registry()
+    emails = [f"gone{i}@example.no" for i in range(4)]
+    for email in emails:
+        for system in runtime.connectors.instances:
+            await fx.execute("INSERT INTO fx_data VALUES ($1, $2, 'contact', 'x')", email, system)
+    erasure = [await file_verified(runtime, "erasure", email=e) for e in emails]
+    acted = (erasure[0], "sys1", "erase")
+
+    procs = workers.start(2, INNSYN_LEASE_SECONDS="2", CRASHY_AFTER=":".join(acted))
+    async with asyncio.timeout(60):  # until one worker has erased and hangs before reporting
+        while (
+            pid := await fx.fetchval(
+                "SELECT pid FROM fx_calls WHERE request_id=$1 AND system=$2 AND action=$3"
+                " AND sent_at IS NOT NULL",
+                *acted,
+            )
+        ) is None:
+            await asyncio.sleep(0.05)
+    [victim] = [p for p in procs if p.pid == pid]
+    [survivor] = [p for p in procs if p.pid != pid]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+
+    await all_done(fx, erasure, guard=90)
+    assert await workers.terminate(survivor) == 0, workers.dump()
+
+    # The killed worker erased; the survivor's retry found nothing left.
+    calls = await fx.fetch(
+        "SELECT pid, deleted, sent_at FROM fx_calls"
+        " WHERE request_id=$1 AND system=$2 AND action=$3 ORDER BY id",
+        *acted,
+    )
+    assert [(c["pid"], c["deleted"]) for c in calls] == [(victim.pid, None), (survivor.pid, 0)]
+    assert await fx.fetchval("SELECT count(*) FROM fx_data WHERE email = ANY($1)", emails) == 0
+    # The outcome says what happened: erased, by the interrupted attempt; never "not found".
+    for request_id in erasure:
+        view = (await client.get(f"/v1/requests/{request_id}", headers=staff["auditor"])).json()
+        for name, entry in view["outcome"]["connectors"].items():
+            outcomes = [c["outcome"] for c in entry["actions"]["erase"]["categories"]]
+            assert outcomes == ["erased"], (request_id, name, outcomes)
+    view = (await client.get(f"/v1/requests/{erasure[0]}", headers=staff["auditor"])).json()
+    erase = view["outcome"]["connectors"]["sys1"]["actions"]["erase"]
+    assert erase["interrupted_attempts"] == 1
+    assert erase["categories"][0]["by_interrupted_attempt"] is True
+
+
+async def test_a_worker_paused_past_its_lease_does_not_send_its_call_again(
+    runtime, fx, workers, client, staff
+):
+    runtime.connectors = crashy_connector.registry()
+    email = "paused@example.no"
+    for system in runtime.connectors.instances:
+        await fx.execute("INSERT INTO fx_data VALUES ($1, $2, 'contact', 'x')", email, system)
+    request_id = await file_verified(runtime, "erasure", email=email)
+    stalled = (request_id, "sys2", "erase")
+
+    procs = workers.start(2, INNSYN_LEASE_SECONDS="2", CRASHY_STALL=":".join(stalled) + ":6")
+    await all_started(fx, stalled)
+    pid = await fx.fetchval(
+        "SELECT pid FROM fx_calls WHERE request_id=$1 AND system=$2 AND action=$3", *stalled
+    )
+    [victim] = [p for p in procs if p.pid == pid]
+    [survivor] = [p for p in procs if p.pid != pid]
+    victim.send_signal(signal.SIGSTOP)  # paused mid-call, before its delete
+    try:
+        await all_done(fx, [request_id], guard=90)  # the survivor took the task over
+    finally:
+        victim.send_signal(signal.SIGCONT)
+    await asyncio.sleep(8)  # past the stalled call's own end: it would have sent by now
+
+    calls = await fx.fetch(
+        "SELECT pid, sent_at, deleted FROM fx_calls"
+        " WHERE request_id=$1 AND system=$2 AND action=$3 ORDER BY id",
+        *stalled,
+    )
+    assert [c["pid"] for c in calls] == [victim.pid, survivor.pid]
+    assert calls[0]["sent_at"] is None, workers.dump()  # resumed, it never called out
+    assert calls[1]["deleted"] == 1
+    assert "task_lease_expired" in workers.log(victim) or "task_lease_lost" in workers.log(victim)
+    view = (await client.get(f"/v1/requests/{request_id}", headers=staff["auditor"])).json()
+    sys2 = view["outcome"]["connectors"]["sys2"]["actions"]["erase"]["categories"]
+    assert [(c["outcome"], c["count"]) for c in sys2] == [("erased", 1)]
+    for proc in procs:
+        assert await workers.terminate(proc) == 0, workers.dump()
