@@ -14,8 +14,8 @@ Environment: ``CRASHY_DSN`` (libpq URL), ``CRASHY_SYSTEMS`` (how many), ``CRASHY
 task hangs until its process is killed), ``CRASHY_AFTER`` (the same, but it hangs after
 doing its work: killed, it acted and never reported), ``CRASHY_STALL``
 (``request_id:system:action:seconds``: the first call waits that long, then does its work).
-An erase marks its call ``sent_at`` in the same statement that deletes, so a delete that
-reached the database is always visible.
+An erase records ``sent_at`` and ``deleted`` in the same statement that deletes, so a delete
+that reached the database is always visible, even when its process is killed right after.
 """
 
 from __future__ import annotations
@@ -199,7 +199,8 @@ class Crashy:
         deleted = await pool.fetchval(
             "WITH gone AS (DELETE FROM fx_data WHERE email=$1 AND system=$2"
             " AND category = ANY($3::text[]) RETURNING 1)"
-            " UPDATE fx_calls SET sent_at = clock_timestamp() WHERE id = $4"
+            " UPDATE fx_calls SET sent_at = clock_timestamp(), deleted = (SELECT count(*) FROM gone)"
+            " WHERE id = $4"
             " RETURNING (SELECT count(*) FROM gone)",
             subject.emails[0],
             self.name,
