@@ -248,3 +248,25 @@ async def test_demo_data_is_found_by_the_example(intercom_peer: Peer, built: Bui
     result = await built(intercom_config(base_url)).collect(kari_ref())
     counts = {name: len(records) for name, records in result.by_category().items()}
     assert counts == {"chat_contact": 1, "chat_conversations": 3, "chat_notes": 1}
+
+
+async def test_changes_carry_an_idempotency_key_per_attempt_and_call(
+    built: Built, intercom_peer: Peer
+) -> None:
+    base_url, state = intercom_peer
+    config = intercom_config(base_url)
+    category(config, "chat_contact")["erase"] = {"method": "DELETE", "path": "/contacts/{id}"}
+    config["idempotency_header"] = "Idempotency-Key"
+    seed_kari(state)
+    seed_ola(state)
+    subject = kari_ref().model_copy(update={"attempt_key": "tsk_1.2"})
+    await built(config).erase(subject, ["chat_contact", "chat_conversations", "chat_notes"])
+    [key] = state.idempotency_keys  # one DELETE: the contact (its chats go with it)
+    assert key is not None and key.startswith("tsk_1.2-")
+
+    # Without the setting, or outside the task queue (no attempt key), nothing is sent.
+    state.idempotency_keys.clear()
+    del config["idempotency_header"]
+    other = SubjectRef(request_id="r-ola", emails=[OLA], attempt_key="tsk_2.1")
+    await built(config).erase(other, ["chat_contact", "chat_conversations", "chat_notes"])
+    assert state.idempotency_keys == [None]

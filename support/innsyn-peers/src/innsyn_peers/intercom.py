@@ -54,6 +54,8 @@ class IntercomState:
     deleted_elsewhere: set[str] = field(default_factory=set)
     stale_index: set[str] = field(default_factory=set)
     requests: int = 0
+    # Idempotency-Key of every change (DELETE, PUT, PATCH), in order (None when absent).
+    idempotency_keys: list[str | None] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
@@ -120,6 +122,7 @@ class IntercomState:
             self.notes.clear()
             self.deleted_elsewhere.clear()
             self.stale_index.clear()
+            self.idempotency_keys.clear()
             self.rate_limit_next = 0
             self.delay_seconds = 0.0
 
@@ -165,6 +168,8 @@ def create_app(state: IntercomState | None = None) -> Starlette:
         async def endpoint(request: Request) -> Response:
             with peer.lock:
                 peer.requests += 1
+                if request.method in ("DELETE", "PUT", "PATCH"):
+                    peer.idempotency_keys.append(request.headers.get("idempotency-key"))
                 limited = peer.rate_limit_next > 0
                 if limited:
                     peer.rate_limit_next -= 1
