@@ -148,10 +148,16 @@ async def heartbeat(
 
 
 async def release(
-    session: AsyncSession, *, owner: str, claims: Sequence[Claim], now: datetime
+    session: AsyncSession,
+    *,
+    owner: str,
+    claims: Sequence[Claim],
+    now: datetime,
+    cut_off: Collection[str] = (),
 ) -> int:
     """Give tasks back unfinished (graceful shutdown): due at once, and the interrupted
-    attempt does not count against the task."""
+    attempt does not count against the task. A call ``cut_off`` mid-flight may have acted:
+    it counts as an interrupted attempt, so the next one's outcome stays true."""
     released = 0
     for held in claims:
         statement = (
@@ -167,6 +173,8 @@ async def release(
                 lease_owner=None,
                 lease_expires_at=None,
                 attempts=col(Task.attempts) - 1,
+                interrupted_attempts=col(Task.interrupted_attempts)
+                + (1 if held.id in cut_off else 0),
                 next_attempt_at=now,
                 updated_at=now,
             )

@@ -388,17 +388,20 @@ class Worker:
         if self._running:
             await asyncio.wait(list(self._running.values()), timeout=self.grace_seconds)
         leftovers = list(self._running.values())
+        cut_off = set(self._calling)  # their calls are cancelled mid-flight
         for running in leftovers:
             running.cancel()
         await asyncio.gather(*leftovers, return_exceptions=True)
         unwritten = list(self._claims.values())
         self._claims.clear()
         if unwritten:
-            await _quietly(self._release(unwritten))
+            await _quietly(self._release(unwritten, cut_off))
 
-    async def _release(self, claims: list[Claim]) -> None:
+    async def _release(self, claims: list[Claim], cut_off: set[str]) -> None:
         async with self.rt.db.session() as session:
-            count = await release(session, owner=self.name, claims=claims, now=self.rt.clock.now())
+            count = await release(
+                session, owner=self.name, claims=claims, now=self.rt.clock.now(), cut_off=cut_off
+            )
         log.info("tasks_released", worker=self.name, tasks=count)
 
 

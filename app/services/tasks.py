@@ -96,6 +96,7 @@ async def fail_abandoned(rt: Runtime, session: AsyncSession) -> int:
         task.finished_at = task.updated_at = now
         task.lease_owner = task.lease_expires_at = None
         task.error_kind = "lost"
+        task.interrupted_attempts += 1  # it may have acted: a retry by hand must know
         task.last_error = "the worker running the last attempt stopped before it finished"
         session.add(task)
         detail = task_detail(task) | {"error_kind": "lost"}

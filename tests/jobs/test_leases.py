@@ -100,6 +100,7 @@ async def test_a_task_whose_worker_died_on_the_last_attempt_fails(runtime, worke
 
     request, tasks = await load(runtime, request_id)
     assert (tasks["crm"].status, tasks["crm"].error_kind) == ("failed", "lost")
+    assert tasks["crm"].interrupted_attempts == 1
     assert request.status == "awaiting_manual"
 
 
@@ -117,8 +118,10 @@ async def test_stopping_gives_back_what_is_still_running(runtime, clock):
 
     _, tasks = await load(runtime, request_id)
     task = tasks["crm"]
-    # Due again at once for another worker, and the interrupted attempt is not counted.
+    # Due again at once for another worker, and the interrupted attempt is not counted
+    # against the task; its call was cut off mid-flight, so the next outcome knows it.
     assert (task.status, task.attempts, task.lease_owner) == ("pending", 0, None)
+    assert task.interrupted_attempts == 1
     crm.gate.set()
     await Worker(runtime, policy=IMMEDIATE).run_until_idle()
     request, tasks = await load(runtime, request_id)
