@@ -77,6 +77,9 @@ class TaskView(BaseModel):
     phase: int
     status: str
     attempts: int
+    interrupted_attempts: int = Field(
+        default=0, description="Attempts that may have acted but never reported (crash, timeout)"
+    )
     max_attempts: int
     last_error: str | None
     error_kind: str | None

@@ -376,6 +376,7 @@ def task_view(task: Task) -> dict[str, Any]:
         "phase": task.phase,
         "status": task.status,
         "attempts": task.attempts,
+        "interrupted_attempts": task.interrupted_attempts,
         "max_attempts": task.max_attempts,
         "last_error": task.last_error,
         "error_kind": task.error_kind,
