@@ -414,8 +414,9 @@ async def _follow_up(rt: Runtime, session: AsyncSession, hold: LegalHold) -> Dsr
 async def _blocked(
     session: AsyncSession, hold: LegalHold
 ) -> dict[str, tuple[DsrRequest, list[str]]]:
-    """Per connector: the latest verified erasing request of this person whose erase task
-    recorded categories as held under this hold's basis, and those categories."""
+    """Per connector: the latest verified erasing request of this person that the hold could
+    have kept data back from (its erase was planned while the hold was in force) and did:
+    a category of the hold recorded as held, or erased around the fields the hold keeps."""
     people = [col(DsrRequest.id) == hold.request_id] if hold.request_id else []
     if hold.email_hash:
         people.append(col(DsrRequest.email_hash) == hold.email_hash)
@@ -430,6 +431,7 @@ async def _blocked(
             Task.action == TaskAction.erase.value,
             col(DsrRequest.kind).in_([k.value for k in ERASING_KINDS]),
             col(DsrRequest.status).not_in(_ABANDONED),
+            col(Task.created_at) >= hold.placed_at,
             or_(*people),
         )
         .order_by(col(DsrRequest.created_at))
@@ -438,15 +440,12 @@ async def _blocked(
         query = query.where(Task.connector == hold.connector)
     blocked: dict[str, tuple[DsrRequest, list[str]]] = {}
     for task, request in await session.exec(query):
-        kept = [
-            entry["category"]
-            for entry in (task.params or {}).get("held", [])
-            if isinstance(entry, dict)
-            and entry.get("basis_code") == hold.basis_code
-            and entry.get("category") in hold.categories
-        ]
+        params = task.params or {}
+        held = {e.get("category") for e in params.get("held", []) if isinstance(e, dict)}
+        by_field = {c for c in params.get("categories", []) if (hold.fields or {}).get(c)}
+        kept = [c for c in hold.categories if c in held or c in by_field]
         if kept:
-            blocked[task.connector] = (request, [c for c in hold.categories if c in kept])
+            blocked[task.connector] = (request, kept)
     return blocked
 
 
