@@ -48,6 +48,14 @@ async def test_a_staff_filed_request_gives_the_person_a_working_status_link(
     status = await client.get(f"{parts.path}?{parts.query}")
     assert status.status_code == 200, status.text
     assert status.json()["id"] == response.json()["id"]
+    # No system is configured: nothing was searched, so staff answer with a statement.
+    stated = await client.post(
+        f"/v1/requests/{response.json()['id']}/complete",
+        json={"statement": "Vi har ingen opplysninger om deg i noen av systemene våre."},
+        headers=staff["operator"],
+    )
+    assert stated.status_code == 200, stated.text
+    sent = letters_to(settings, KARI["email"])
     [done] = [m for m in sent if m["Subject"] == "Forespørselen din er behandlet"]
     assert "token=<" not in done.get_content()
 

@@ -112,7 +112,8 @@ async def test_an_item_answered_false_keeps_the_erasure_open_until_it_ends_as_no
     assert (erase["status"], erase["not_possible"]) == ("not_possible", reason)
     assert view["outcome"]["tasks"] == {"not_possible": 1}
     [letter] = [t for t in letters_to(settings) if "We have completed" in t]
-    assert f"In paper-archive we could not carry out your request: {reason}" in letter
+    assert "we could not carry out your request. The reason:" in letter
+    assert f"\u201c{reason}\u201d" in letter  # staff's words, quoted
     assert "Datatilsynet" in letter
 
 
