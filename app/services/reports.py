@@ -2,7 +2,8 @@
 
 Built from what the connectors collected (sealed at rest) and the facts each connector
 declares about its data categories (Art. 15(1)(a)-(h), 15(2)), in the request's language
-throughout. Manual findings (what staff found by hand) join through ``_manual_systems``.
+throughout. What staff found by hand (a manual task's findings) is sealed like collected
+data and answered the same way.
 """
 
 from __future__ import annotations
@@ -59,24 +60,12 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
         instance = rt.connectors.get(row.connector)
         declared = {c.name: c for c in instance.connector.categories()} if instance else {}
         systems.append(_system(row.connector, found, declared, language, portable_only))
-    systems.extend(await _manual_systems(rt, session, request, language))
     kept = [
         _kept(rt, h, language)
         for h in await holds.for_request(rt, session, request)
         if h.status == "active"
     ]
     return _report(rt, request, language, systems, kept)
-
-
-async def _manual_systems(
-    rt: Runtime, session: AsyncSession, request: DsrRequest, language: str
-) -> list[SystemAnswer]:
-    """What staff found by hand (manual tasks' findings): none recorded yet, so none shown.
-
-    The seam for recorded findings: turn each manual task's findings (items and scanned
-    files) into a ``SystemAnswer`` with the categories its connector declares."""
-    del rt, session, request, language
-    return []
 
 
 def _system(

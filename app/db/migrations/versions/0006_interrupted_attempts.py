@@ -1,7 +1,7 @@
 """interrupted attempts: count a task's attempts whose worker vanished before writing back
 
 Revision ID: 0006
-Revises: 0008
+Revises: 0009
 Create Date: (generated)
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
