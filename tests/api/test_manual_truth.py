@@ -160,16 +160,18 @@ async def test_findings_and_a_scan_are_sealed_and_in_the_report_and_the_export(
     assert system["system"] == "paper-archive"
     by_name = {c["category"]: c for c in system["categories"]}
     contracts = by_name["paper_contracts"]
-    assert contracts["legal_basis"] == "GDPR 6(1)(b) contract"
-    assert contracts["records"][0] == {
+    assert contracts["facts"]["legal_basis"] == "GDPR 6(1)(b) contract"
+    records = [{f["key"]: f["value"] for f in r["fields"]} for r in contracts["records"]]
+    assert records[0] == {
         "description": "Signed electricity contract",
         "signed_on": "2019-04-02",
         "pages": 3,
     }
-    scan = contracts["records"][1]
+    scan = records[1]
     assert (scan["file_name"], scan["size_bytes"]) == ("contract-2019.pdf", len(SCAN))
     assert base64.b64decode(scan["content_base64"]) == SCAN
-    assert by_name["paper_notes"]["records"] == [{"description": "Note from a call about a meter"}]
+    notes = [{f["key"]: f["value"] for f in r["fields"]} for r in by_name["paper_notes"]["records"]]
+    assert notes == [{"description": "Note from a call about a meter"}]
     html = await client.get(
         f"/v1/requests/{request_id}/report",
         params={"format": "html"},
