@@ -20,6 +20,7 @@ from app.routers import audit as audit_router
 from app.routers import completion as completion_router
 from app.routers import connectors as connectors_router
 from app.routers import holds as holds_router
+from app.routers import letters as letters_router
 from app.routers import ops
 from app.routers import recipients as recipients_router
 from app.routers import requests as requests_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(requests_router.router)
     app.include_router(answers_router.router)
     app.include_router(tasks_router.router)
+    app.include_router(letters_router.router)
     app.include_router(completion_router.router)
     app.include_router(holds_router.router)
     app.include_router(recipients_router.router)

@@ -24,10 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.engine import after_commit
 from app.db.models import DsrRequest, OutgoingLetter
 from app.db.models.letters import LetterStatus
+from app.domain.errors import InvalidTransition, NotFound
 from app.domain.letters import Letter
 from app.ids import new_id
 from app.jobs.policy import RetryPolicy
 from app.runtime import Runtime
+from app.services import audit
+from app.services.subjects import SubjectVault
 
 log = structlog.get_logger(__name__)
 LEASE = timedelta(minutes=2)
@@ -40,6 +43,17 @@ def _purpose(letter_id: str) -> str:
     return f"letter:{letter_id}"
 
 
+async def tell(
+    rt: Runtime, session: AsyncSession, request: DsrRequest, letter: Letter, *, kind: str
+) -> OutgoingLetter:
+    """Tell the person: by e-mail when the request has an address, else as a printable letter
+    queued for staff to post (never silence, D9)."""
+    email = SubjectVault(rt.cipher).subject(request).get("email")
+    if email:
+        return await queue(rt, session, request, str(email), letter, kind=kind)
+    return _add(rt, session, request, None, letter, kind=kind, channel="post")
+
+
 async def queue(
     rt: Runtime,
     session: AsyncSession,
@@ -50,20 +64,7 @@ async def queue(
     kind: str,
 ) -> OutgoingLetter:
     """Queue ``letter`` to ``to`` in this transaction; it leaves once the transaction commits."""
-    now = rt.clock.now()
-    row = OutgoingLetter(
-        id=new_id("ltr"),
-        request_id=request.id,
-        kind=kind,
-        channel="email",
-        status=LetterStatus.pending.value,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    row.content_ciphertext = rt.cipher.seal(
-        {"to": to, "subject": letter.subject, "body": letter.body}, purpose=_purpose(row.id)
-    )
-    session.add(row)
+    row = _add(rt, session, request, to, letter, kind=kind, channel="email")
     queued: list[str] = session.info.setdefault(_QUEUED, [])
     queued.append(row.id)
 
@@ -71,6 +72,81 @@ async def queue(
         await deliver(rt, list(queued))
 
     after_commit(session, "letters", send_queued)
+    return row
+
+
+def _add(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    to: str | None,
+    letter: Letter,
+    *,
+    kind: str,
+    channel: str,
+) -> OutgoingLetter:
+    now = rt.clock.now()
+    row = OutgoingLetter(
+        id=new_id("ltr"),
+        request_id=request.id,
+        kind=kind,
+        channel=channel,
+        status=(LetterStatus.pending if channel == "email" else LetterStatus.to_post).value,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    row.content_ciphertext = rt.cipher.seal(
+        {"to": to, "subject": letter.subject, "body": letter.body}, purpose=_purpose(row.id)
+    )
+    session.add(row)
+    return row
+
+
+async def printable(
+    rt: Runtime, session: AsyncSession, request_id: str, letter_id: str
+) -> tuple[OutgoingLetter, Letter]:
+    """A letter waiting to be posted, to print."""
+    row = await _letter_of(session, request_id, letter_id)
+    if row.status != LetterStatus.to_post.value or row.content_ciphertext is None:
+        raise InvalidTransition(
+            f"only a letter waiting to be posted can be printed; it is {row.status}"
+        )
+    content = rt.cipher.open(row.content_ciphertext, purpose=_purpose(row.id))
+    return row, Letter(subject=content["subject"], body=content["body"])
+
+
+async def mark_posted(
+    rt: Runtime, session: AsyncSession, request_id: str, letter_id: str, *, actor: str
+) -> OutgoingLetter:
+    """Staff posted the printed letter: it has left; only the facts stay."""
+    row = await _letter_of(session, request_id, letter_id, for_update=True)
+    if row.status != LetterStatus.to_post.value:
+        raise InvalidTransition(
+            f"only a letter waiting to be posted can be marked posted; it is {row.status}"
+        )
+    now = rt.clock.now()
+    row.status = LetterStatus.posted.value
+    row.sent_at = now
+    row.content_ciphertext = None
+    session.add(row)
+    await _touch(session, request_id, now)
+    await audit.append(
+        session,
+        at=now,
+        actor=actor,
+        action="letter.posted",
+        request_id=request_id,
+        detail={"letter_id": row.id, "kind": row.kind},
+    )
+    return row
+
+
+async def _letter_of(
+    session: AsyncSession, request_id: str, letter_id: str, *, for_update: bool = False
+) -> OutgoingLetter:
+    row = await session.get(OutgoingLetter, letter_id, with_for_update=for_update)
+    if row is None or row.request_id != request_id:
+        raise NotFound(f"request {request_id} has no letter {letter_id}")
     return row
 
 

@@ -92,21 +92,16 @@ async def identity_needed(
         request_id=request.id,
         detail={"systems": systems},
     )
-    email = SubjectVault(rt.cipher).subject(request).get("email")
-    if email:
-        letter = letters.stronger_identity(
-            request.language, request.id, systems, controller=letterhead.controller(rt)
-        )
-        await letter_outbox.queue(rt, session, request, email, letter, kind="identity_needed")
+    letter = letters.stronger_identity(
+        request.language, request.id, systems, controller=letterhead.controller(rt)
+    )
+    await letter_outbox.tell(rt, session, request, letter, kind="identity_needed")
 
 
 async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
-    """Send the completion letter to the e-mail on the request (if any)."""
+    """Send the completion letter: by e-mail, or printed for staff to post."""
     if request.channel == Channel.system.value and request.verification_method not in _TOLD:
         return  # e.g. a follow-up erasure when a hold ended: the person was told before
-    email = SubjectVault(rt.cipher).subject(request).get("email")
-    if not email:
-        return
     download = None
     answer_is_a_report = kinds.policy(request.kind).answered_with_report
     if answer_is_a_report:
@@ -127,7 +122,7 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
         statement=(request.outcome or {}).get("statement"),
         not_possible=_not_possible(request),
     )
-    await letter_outbox.queue(rt, session, request, email, letter, kind="completion")
+    await letter_outbox.tell(rt, session, request, letter, kind="completion")
 
 
 def _erased(request: DsrRequest) -> list[letters.ErasedData]:
@@ -149,14 +144,12 @@ def _erased(request: DsrRequest) -> list[letters.ErasedData]:
 
 
 async def closed_unverified(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
-    """Nobody confirmed who asked, so the request closed: tell the address it named (D9)."""
-    email = SubjectVault(rt.cipher).subject(request).get("email")
-    if not email:
-        return
+    """Nobody confirmed who asked, so the request closed: tell the address it named (D9);
+    without one the letter waits for staff to post it."""
     letter = letters.closed_unverified(
         request.language,
         request.id,
         rt.settings.unverified_close_days,
         controller=letterhead.controller(rt),
     )
-    await letter_outbox.queue(rt, session, request, email, letter, kind="closed_unverified")
+    await letter_outbox.tell(rt, session, request, letter, kind="closed_unverified")

@@ -83,16 +83,14 @@ async def decide(
         request_id=request.id,
         detail=detail,
     )
-    email = subject.get("email")
-    if email:
-        letter = letters.objection_decision(
-            request.language,
-            request.id,
-            upheld,
-            grounds,
-            controller=letterhead.controller(rt),
-        )
-        await letter_outbox.queue(rt, session, request, email, letter, kind="objection_decision")
+    letter = letters.objection_decision(
+        request.language,
+        request.id,
+        upheld,
+        grounds,
+        controller=letterhead.controller(rt),
+    )
+    await letter_outbox.tell(rt, session, request, letter, kind="objection_decision")
     return request, follow_up
 
 

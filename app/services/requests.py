@@ -325,8 +325,7 @@ async def _mark_verified(
     await transition(rt, session, request, Action.verify, principal, detail=audit_detail)
     await webhooks.emit(rt, session, "request.verified", _event_data(request))
     vault = SubjectVault(rt.cipher)
-    email = vault.subject(request).get("email")
-    if email and notify:
+    if notify:
         proven_kinds = Identity.from_json(request.identity).proven
         token = status_token if IdentifierKind.email in proven_kinds else None
         letter = letters.acknowledgement(
@@ -337,7 +336,7 @@ async def _mark_verified(
             status_url=letterhead.status_url(rt, request.id, token) if token else None,
             controller=letterhead.controller(rt),
         )
-        await letter_outbox.queue(rt, session, request, email, letter, kind="acknowledgement")
+        await letter_outbox.tell(rt, session, request, letter, kind="acknowledgement")
     if request.kind == RequestKind.objection.value and _objects_to_marketing(request, rt):
         # Art. 21(3): absolute for direct marketing; the person is never added back. Only
         # what the person proved goes on the list: a claimed identifier is nobody's wish.
@@ -566,17 +565,15 @@ async def extend(
         detail={"months": body.months, "total_months": total, "legal_due": due.legal.isoformat()},
     )
     await webhooks.emit(rt, session, "request.extended", _event_data(request))
-    email = vault.subject(request).get("email")
-    if email:
-        letter = letters.extension(
-            request.language,
-            request.id,
-            total,
-            body.reason,
-            due.legal,
-            controller=letterhead.controller(rt),
-        )
-        await letter_outbox.queue(rt, session, request, email, letter, kind="extension")
+    letter = letters.extension(
+        request.language,
+        request.id,
+        total,
+        body.reason,
+        due.legal,
+        controller=letterhead.controller(rt),
+    )
+    await letter_outbox.tell(rt, session, request, letter, kind="extension")
     return request
 
 
@@ -598,17 +595,15 @@ async def refuse(
     await webhooks.emit(
         rt, session, "request.refused", _event_data(request) | {"reason_code": body.reason_code}
     )
-    email = vault.subject(request).get("email")
-    if email:
-        letter = letters.refusal(
-            request.language,
-            request.id,
-            body.reason_code,
-            body.explanation,
-            kind=request.kind,
-            controller=letterhead.controller(rt),
-        )
-        await letter_outbox.queue(rt, session, request, email, letter, kind="refusal")
+    letter = letters.refusal(
+        request.language,
+        request.id,
+        body.reason_code,
+        body.explanation,
+        kind=request.kind,
+        controller=letterhead.controller(rt),
+    )
+    await letter_outbox.tell(rt, session, request, letter, kind="refusal")
     return request
 
 

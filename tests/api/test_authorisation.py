@@ -40,6 +40,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/complete"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},
+    ("GET", "/v1/requests/{request_id}/letters/{letter_id}/print"): {"operator", "admin"},
+    ("POST", "/v1/requests/{request_id}/letters/{letter_id}/posted"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
     ("GET", "/v1/audit/checkpoints"): {"auditor", "admin"},
     ("POST", "/v1/audit/checkpoints"): {"auditor", "admin"},

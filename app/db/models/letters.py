@@ -16,6 +16,8 @@ class LetterStatus(StrEnum):
     sending = "sending"  # claimed by one sender until ``lease_expires_at``
     sent = "sent"  # handed to the mail server (or the outbox folder); content dropped
     failed = "failed"  # out of attempts: staff see it and reach the person another way
+    to_post = "to_post"  # no e-mail address: a printable letter waits for staff to post it
+    posted = "posted"  # staff printed and posted it; content dropped
 
 
 class OutgoingLetter(SQLModel, table=True):
@@ -28,7 +30,7 @@ class OutgoingLetter(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     request_id: str = Field(foreign_key="requests.id", max_length=40, index=True)
     kind: str = Field(max_length=32)
-    channel: str = Field(default="email", max_length=16)
+    channel: str = Field(default="email", max_length=16)  # email | post
     status: str = Field(default=LetterStatus.pending.value, max_length=16)
     attempts: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime)
