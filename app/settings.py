@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default=None, description="JWKS URL; default: discovered from the issuer."
     )
     oidc_national_id_claim: str = "pid"
+    review_answers: bool = Field(
+        default=False,
+        description="Completed access and portability answers wait in awaiting_review until "
+        "an approver releases them, with redactions (Art. 15(4)).",
+    )
     oidc_require_nonce: bool | None = Field(
         default=None,
         description="Refuse an ID token sent without the nonce the form used (default: on in "

@@ -24,6 +24,7 @@ class RequestStatus(StrEnum):
     verified = "verified"
     in_progress = "in_progress"
     awaiting_manual = "awaiting_manual"
+    awaiting_review = "awaiting_review"  # the answer waits for an approver to release it
     completed = "completed"
     refused = "refused"
     withdrawn = "withdrawn"
@@ -65,6 +66,8 @@ class Action(StrEnum):
     await_manual = "await_manual"
     resume = "resume"
     complete = "complete"
+    await_review = "await_review"
+    release = "release"
     refuse = "refuse"
     withdraw = "withdraw"
     close_unverified = "close_unverified"
@@ -78,6 +81,8 @@ _TARGET: dict[Action, RequestStatus | None] = {
     Action.await_manual: S.awaiting_manual,
     Action.resume: S.in_progress,
     Action.complete: S.completed,
+    Action.await_review: S.awaiting_review,
+    Action.release: S.completed,
     Action.refuse: S.refused,
     Action.withdraw: S.withdrawn,
     Action.close_unverified: S.closed_unverified,
@@ -90,10 +95,18 @@ _ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
     Action.await_manual: frozenset({S.in_progress}),
     Action.resume: frozenset({S.awaiting_manual}),
     Action.complete: frozenset({S.verified, S.in_progress, S.awaiting_manual}),
-    Action.refuse: frozenset({S.received, S.verified, S.in_progress, S.awaiting_manual}),
-    Action.withdraw: frozenset({S.received, S.verified, S.in_progress, S.awaiting_manual}),
+    Action.await_review: frozenset({S.verified, S.in_progress, S.awaiting_manual}),
+    Action.release: frozenset({S.awaiting_review}),
+    Action.refuse: frozenset(
+        {S.received, S.verified, S.in_progress, S.awaiting_manual, S.awaiting_review}
+    ),
+    Action.withdraw: frozenset(
+        {S.received, S.verified, S.in_progress, S.awaiting_manual, S.awaiting_review}
+    ),
     Action.close_unverified: frozenset({S.received}),
-    Action.extend: frozenset({S.received, S.verified, S.in_progress, S.awaiting_manual}),
+    Action.extend: frozenset(
+        {S.received, S.verified, S.in_progress, S.awaiting_manual, S.awaiting_review}
+    ),
 }
 
 # Which staff roles may take each action by hand. ``system`` actions (the planner, the
@@ -101,6 +114,7 @@ _ALLOWED_FROM: dict[Action, frozenset[RequestStatus]] = {
 STAFF_ROLES: dict[Action, frozenset[Role]] = {
     Action.verify: frozenset({Role.operator, Role.admin}),
     Action.refuse: frozenset({Role.approver, Role.admin}),
+    Action.release: frozenset({Role.approver, Role.admin}),
     Action.extend: frozenset({Role.approver, Role.admin}),
     Action.withdraw: frozenset({Role.operator, Role.approver, Role.admin}),
 }

@@ -38,6 +38,7 @@ from app.schemas.requests import (
     SubjectStatus,
     WithdrawIn,
 )
+from app.schemas.review import ReleaseIn
 from app.schemas.times import Rfc3339
 from app.services import (
     answer_links,
@@ -46,6 +47,7 @@ from app.services import (
     request_access,
     request_views,
     requests,
+    review,
 )
 
 router = APIRouter(prefix="/v1/requests", tags=["requests"])
@@ -331,4 +333,19 @@ async def lift_restriction(
         effective_at=body.effective_at,
         informed_otherwise=body.informed_otherwise,
     )
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/release",
+    summary="Release a reviewed answer",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def release_answer(
+    request_id: str, body: ReleaseIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """With ``INNSYN_REVIEW_ANSWERS``: release an answer that waits in ``awaiting_review``,
+    withholding records or fields that would reveal other people's data (Art. 15(4)); the
+    person is told then, and the report shows each as withheld with its reason."""
+    request = await review.release(rt, session, request_id, principal=staff, body=body)
     return request_views.summary(request, rt.clock.now())

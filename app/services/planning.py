@@ -368,9 +368,16 @@ async def complete(
     *,
     extra: dict[str, Any],
 ) -> None:
-    """Record the outcome, tell the recipients (Art. 19) and the person, announce it."""
+    """Record the outcome, tell the recipients (Art. 19) and the person, announce it. With
+    ``INNSYN_REVIEW_ANSWERS`` an answer made of the person's data waits for an approver to
+    release it (``services/review.py``) before anyone is told."""
     tasks = await _outcomes(session, request.id)
     request.outcome = build_outcome(request, tasks) | extra
+    if rt.settings.review_answers and kinds.policy(request.kind).answered_with_report:
+        await requests.transition(
+            rt, session, request, Action.await_review, actor, detail={"tasks": len(tasks)}
+        )
+        return
     if kinds.policy(request.kind).tells_recipients:  # Art. 19
         await recipient_notices.plan(rt, session, request, tasks)
     await requests.transition(

@@ -37,7 +37,8 @@ from app.schemas.report import (
     SystemAnswer,
     TransferOut,
 )
-from app.services import holds
+from app.schemas.review import Redaction
+from app.services import holds, redactions
 
 # Fields that describe a record rather than hold the person's data: shown another way.
 _META = frozenset({"body_truncated", "attachments", "currency"})
@@ -65,7 +66,29 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
         for h in await holds.for_request(rt, session, request)
         if h.status == "active"
     ]
-    return _report(rt, request, language, systems, kept)
+    report = _report(rt, request, language, systems, kept)
+    _withhold(report, redactions.of(rt, request), language)
+    return report
+
+
+_WITHHELD = {"nb": "Holdt tilbake: {reason}", "en": "Withheld: {reason}"}
+
+
+def _withhold(report: Report, withheld: list[Redaction], language: str) -> None:
+    """Art. 15(4): what an approver withheld shows as withheld, with the reason, in every
+    format built from the report; the value itself is gone."""
+    for item in withheld:
+        for system in report.systems:
+            for category in system.categories:
+                if (system.system, category.category) != (item.system, item.category):
+                    continue
+                if item.record >= len(category.records):
+                    continue
+                for field in category.records[item.record].fields:
+                    if item.field is None or field.key == item.field:
+                        field.redacted = True
+                        field.value = None
+                        field.text = _WITHHELD[language].format(reason=item.reason)
 
 
 def _system(

@@ -41,6 +41,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/retry"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},
     ("GET", "/v1/requests/{request_id}/letters/{letter_id}/print"): {"operator", "admin"},
+    ("POST", "/v1/requests/{request_id}/release"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/letters/{letter_id}/posted"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
     ("GET", "/v1/audit/checkpoints"): {"auditor", "admin"},
@@ -90,6 +91,7 @@ BODIES = {
     "/resolve": {"status": "sent", "reason": "told by phone"},
     "/complete": {"answers": {}},
     "/skip": {"note": "the person did not log in"},
+    "/release": {"redactions": []},
     "/v1/apikeys": {"name": "matrix"},
 }
 

@@ -37,6 +37,13 @@ LEGAL = {
     (S.awaiting_manual, Action.refuse): S.refused,
     (S.awaiting_manual, Action.withdraw): S.withdrawn,
     (S.awaiting_manual, Action.extend): S.awaiting_manual,
+    (S.verified, Action.await_review): S.awaiting_review,
+    (S.in_progress, Action.await_review): S.awaiting_review,
+    (S.awaiting_manual, Action.await_review): S.awaiting_review,
+    (S.awaiting_review, Action.release): S.completed,
+    (S.awaiting_review, Action.refuse): S.refused,
+    (S.awaiting_review, Action.withdraw): S.withdrawn,
+    (S.awaiting_review, Action.extend): S.awaiting_review,
 }
 
 
