@@ -14,6 +14,29 @@ from enum import StrEnum
 
 from app.domain import retention
 from app.domain.deadlines import add_months
+from app.domain.errors import InvalidTransition
+
+
+class HoldStatus(StrEnum):
+    """A hold's life: active until released by staff, expired by its date, or ended because
+    its connector no longer finds the reason. Every end is final."""
+
+    active = "active"
+    released = "released"
+    expired = "expired"
+    ended = "ended"
+
+
+_ENDS = frozenset({HoldStatus.released, HoldStatus.expired, HoldStatus.ended})
+
+
+def end(current: HoldStatus | str, to: HoldStatus) -> HoldStatus:
+    """The status a hold ends in; raises when it has already ended (or ``to`` is no end)."""
+    if to not in _ENDS:
+        raise InvalidTransition(f"{to.value} is not how a hold ends")
+    if HoldStatus(current) is not HoldStatus.active:
+        raise InvalidTransition(f"the hold is already {HoldStatus(current).value}")
+    return to
 
 
 class EndRule(StrEnum):

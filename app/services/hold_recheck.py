@@ -31,6 +31,7 @@ from app.connectors.registry import ConnectorInstance
 from app.db.models import LegalHold
 from app.db.models.tasks import TaskAction
 from app.domain.errors import Conflict, InvalidTransition, NotFound
+from app.domain.holds import HoldStatus
 from app.domain.identity import present_kinds
 from app.jobs.execute import Failed, Succeeded, attempt, subject_ref
 from app.jobs.policy import Failure
@@ -115,7 +116,7 @@ def _able(rt: Runtime) -> list[ConnectorInstance]:
 
 
 def _eligible(rt: Runtime, hold: LegalHold) -> ConnectorInstance:
-    if hold.status != "active":
+    if hold.status != HoldStatus.active:
         raise InvalidTransition(f"the hold is already {hold.status}")
     if hold.source != "connector" or hold.condition is None:
         raise InvalidTransition("only holds a connector found, with a condition, are re-checked")
@@ -135,7 +136,7 @@ async def _claim_due(rt: Runtime, limit: int) -> list[Claim]:
             query = (
                 select(LegalHold)
                 .where(
-                    LegalHold.status == "active",
+                    LegalHold.status == HoldStatus.active,
                     LegalHold.source == "connector",
                     LegalHold.connector == instance.name,
                     col(LegalHold.condition).is_not(None),
@@ -214,7 +215,7 @@ async def _settle(rt: Runtime, claim: Claim, answer: Answer, *, actor: str) -> S
         return "held"
     async with rt.db.session() as session:
         hold = await session.get(LegalHold, claim.hold_id, with_for_update=True)
-        if hold is None or hold.status != "active":
+        if hold is None or hold.status != HoldStatus.active:
             return "gone"  # released by staff meanwhile
         await flows.end_lapsed_hold(rt, session, hold, actor=actor)
     log.info(

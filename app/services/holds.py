@@ -23,8 +23,10 @@ from app.connectors.protocol import HoldFinding
 from app.db.models import DsrRequest, LegalHold, Task
 from app.db.models.tasks import TaskAction
 from app.domain import deadlines
+from app.domain import holds as hold_rules
 from app.domain.erasure_plan import Hold
-from app.domain.errors import InvalidInput, InvalidTransition, NotFound
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.holds import HoldStatus
 from app.domain.identity import IdentifierKind, Identity, present_kinds
 from app.domain.kinds import ERASING_KINDS
 from app.domain.requests import RequestKind
@@ -234,7 +236,9 @@ async def active_rows(
         matches.append(col(LegalHold.email_hash) == email_hash)
     if national_id_hash:
         matches.append(col(LegalHold.national_id_hash) == national_id_hash)
-    rows = await session.exec(select(LegalHold).where(LegalHold.status == "active", or_(*matches)))
+    rows = await session.exec(
+        select(LegalHold).where(LegalHold.status == HoldStatus.active, or_(*matches))
+    )
     return list(rows)
 
 
@@ -305,12 +309,11 @@ async def release(
     """End a hold by hand (the invoice was paid…); what it kept is then erased by the
     follow-up erasure returned (to be planned), if anything is left to erase."""
     hold = await get(session, hold_id)
-    if hold.status != "active":
-        raise InvalidTransition(f"the hold is already {hold.status}")
+    hold_rules.end(hold.status, HoldStatus.released)
     hold.reason_ciphertext = rt.cipher.seal(
         {"release_reason": reason}, purpose=f"hold-release:{hold.id}"
     )
-    return hold, await _end(rt, session, hold, status="released", actor=principal.actor)
+    return hold, await _end(rt, session, hold, status=HoldStatus.released, actor=principal.actor)
 
 
 async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
@@ -321,7 +324,7 @@ async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
     """
     today = deadlines.receipt_date(rt.clock.now())
     query = select(LegalHold).where(
-        LegalHold.status == "active",
+        LegalHold.status == HoldStatus.active,
         col(LegalHold.until).is_not(None),
         col(LegalHold.until) < today,
     )
@@ -332,7 +335,7 @@ async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
 
 async def expire(rt: Runtime, session: AsyncSession, hold: LegalHold) -> DsrRequest | None:
     """The hold's date has passed: it ends; returns the follow-up erasure, if any."""
-    return await _end(rt, session, hold, status="expired", actor=SYSTEM.actor)
+    return await _end(rt, session, hold, status=HoldStatus.expired, actor=SYSTEM.actor)
 
 
 async def end_lapsed(
@@ -340,9 +343,7 @@ async def end_lapsed(
 ) -> DsrRequest | None:
     """The connector no longer finds what the hold rested on (the invoice is paid): the hold
     ends as ``ended`` and what it kept is erased, as after a release."""
-    if hold.status != "active":
-        raise InvalidTransition(f"the hold is already {hold.status}")
-    return await _end(rt, session, hold, status="ended", actor=actor)
+    return await _end(rt, session, hold, status=HoldStatus.ended, actor=actor)
 
 
 def subject_of(rt: Runtime, hold: LegalHold) -> dict[str, Any]:
@@ -354,14 +355,14 @@ def subject_of(rt: Runtime, hold: LegalHold) -> dict[str, Any]:
 
 
 async def _end(
-    rt: Runtime, session: AsyncSession, hold: LegalHold, *, status: str, actor: str
+    rt: Runtime, session: AsyncSession, hold: LegalHold, *, status: HoldStatus, actor: str
 ) -> DsrRequest | None:
-    hold.status = status
+    hold.status = hold_rules.end(hold.status, status).value
     hold.ended_at = rt.clock.now()
     hold.ended_by = actor
     session.add(hold)
     await session.flush()
-    await _announce(rt, session, hold, f"hold.{status}", actor)
+    await _announce(rt, session, hold, f"hold.{status.value}", actor)
     return await _follow_up(rt, session, hold)
 
 

@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
 from app.domain import kinds, letters, objections
+from app.domain.holds import HoldStatus
 from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
 from app.security import SYSTEM
@@ -27,7 +28,9 @@ async def kept_data(
     kept = []
     restricted = await _restricted_systems(session, request)
     for hold in await holds.for_request(rt, session, request):
-        if hold.status != "active" or not rt.hold_catalogue.blocks_erasure(hold.basis_code):
+        if hold.status != HoldStatus.active or not rt.hold_catalogue.blocks_erasure(
+            hold.basis_code
+        ):
             continue  # a retention schedule without an Art. 17(3) ground kept nothing
         basis = rt.hold_catalogue.get(hold.basis_code)
         fields = hold.fields or {}

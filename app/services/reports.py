@@ -21,6 +21,7 @@ from app.db.models.tasks import collected_purpose
 from app.domain import kinds, letter_words, report_values
 from app.domain import report_words as w
 from app.domain.errors import InvalidTransition
+from app.domain.holds import HoldStatus
 from app.runtime import Runtime
 from app.schemas.report import (
     Attachment,
@@ -64,7 +65,7 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
     kept = [
         _kept(rt, h, language)
         for h in await holds.for_request(rt, session, request)
-        if h.status == "active"
+        if h.status == HoldStatus.active
     ]
     report = _report(rt, request, language, systems, kept)
     _withhold(report, redactions.of(rt, request), language)

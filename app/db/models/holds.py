@@ -21,7 +21,7 @@ class LegalHold(SQLModel, table=True):
     # Per category, the only fields the hold keeps (a category not named is kept whole).
     fields: dict[str, list[str]] | None = Field(default=None, sa_column=Column(JSON))
     source: str = Field(max_length=16)  # "connector" or "staff"
-    status: str = Field(default="active", max_length=16)  # active, released, expired, ended
+    status: str = Field(default="active", max_length=16)  # app.domain.holds.HoldStatus
     until: date | None = None
     condition: str | None = Field(default=None, max_length=300)
     reference: str | None = Field(default=None, max_length=100)
