@@ -19,9 +19,9 @@ from app.routers import apikeys as apikeys_router
 from app.routers import audit as audit_router
 from app.routers import completion as completion_router
 from app.routers import connectors as connectors_router
+from app.routers import docs, ops
 from app.routers import holds as holds_router
 from app.routers import letters as letters_router
-from app.routers import ops
 from app.routers import recipients as recipients_router
 from app.routers import requests as requests_router
 from app.routers import suppression as suppression_router
@@ -68,7 +68,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         summary="GDPR data-subject requests, answered within the month.",
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served from the installed package (app/routers/docs.py), no CDN
+        redoc_url=None,
     )
+    docs.install(app)
     if runtime is not None:
         app.state.runtime = runtime
     problems.install(app)
