@@ -103,6 +103,11 @@ class DataCategory(BaseModel):
     )
     marketing: bool = Field(default=False, description="Used for direct marketing (Art. 21(2)).")
     consent_based: bool = Field(default=False, description="Processed on consent (Art. 7(3)).")
+    published_to: list[str] = Field(
+        default_factory=list,
+        description="Art. 17(2): controllers known to process what this category made public "
+        "(a published register, a listing); told of an erasure to erase links and copies.",
+    )
     automated_decisions: str | dict[str, str] | None = Field(
         default=None,
         description="Art. 15(1)(h): automated decisions or profiling on this data, their logic "

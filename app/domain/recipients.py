@@ -141,6 +141,29 @@ def plan(
     return notices
 
 
+PUBLISHED_ERASURE = "erasure_published"  # Art. 17(2): data made public was erased
+
+
+def plan_published(
+    changes: Sequence[Change],
+    published_to: Mapping[tuple[str, str], Sequence[str]],
+    directory: Directory,
+    succeeded: Iterable[str] = (),
+) -> list[PlannedNotice]:
+    """Art. 17(2): the controllers that process what an erased category made public are
+    told to erase links to it and copies of it, by the same routes as Art. 19 notices."""
+    erased = [c for c in changes if c.action == "erasure"]
+    grouped: dict[str, list[Change]] = {}
+    for change in erased:
+        for name in published_to.get((change.connector, change.category), ()):
+            grouped.setdefault(name, []).append(change)
+    done = set(succeeded)
+    return [
+        _notice(name, PUBLISHED_ERASURE, tuple(items), directory.specs.get(name), done)
+        for name, items in sorted(grouped.items())
+    ]
+
+
 def _notice(
     name: str, action: str, items: tuple[Change, ...], spec: RecipientSpec | None, done: set[str]
 ) -> PlannedNotice:

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from app.db.models import RecipientNotice
 from app.domain import letters
-from app.domain.recipients import RecipientSpec
+from app.domain.recipients import PUBLISHED_ERASURE, RecipientSpec
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services.outbound import pinned_client
@@ -152,6 +152,8 @@ async def _post(
 def recipient_letter(language: str, message: dict[str, Any]) -> letters.Letter:
     """The e-mail to a recipient: what changed, for whom, and what to do (Art. 19)."""
     en = language == "en"
+    if message.get("action") == PUBLISHED_ERASURE:
+        return _published_letter(language, message)
     done = _ACTIONS.get(str(message.get("action")), (str(message.get("action")),) * 2)
     who = "\n".join(f"  {k}: {v}" for k, v in dict(message.get("subject") or {}).items())
     what = "\n".join(
@@ -173,4 +175,36 @@ def recipient_letter(language: str, message: dict[str, Any]) -> letters.Letter:
         lines.append(("Corrected values:" if en else "Rettede verdier:") + "\n" + values)
     lines.append(f"Reference {message.get('notice_id')} ({message.get('request_id')})")
     subject = "Personal data changed (GDPR Art. 19)" if en else "Endrede personopplysninger"
+    return letters.Letter(subject, "\n\n".join(lines))
+
+
+def _published_letter(language: str, message: dict[str, Any]) -> letters.Letter:
+    """Art. 17(2): data we made public was erased; a controller processing it is asked to
+    erase links to it and copies or replications of it."""
+    en = language == "en"
+    who = "\n".join(f"  {k}: {v}" for k, v in dict(message.get("subject") or {}).items())
+    what = "\n".join(
+        f"  {c['system']}: {c['category']}" for c in list(message.get("categories") or [])
+    )
+    lines = [
+        (
+            "A person has had us erase personal data that we had made public. Under GDPR "
+            "Art. 17(2) we ask you to erase any links to this data and any copies or "
+            "replications of it that you hold."
+            if en
+            else "En person har fått oss til å slette personopplysninger som vi hadde "
+            "offentliggjort. Etter personvernforordningen art. 17 nr. 2 ber vi dere slette "
+            "lenker til opplysningene og kopier eller gjengivelser av dem som dere har."
+        ),
+        ("The person:" if en else "Personen:") + "\n" + who,
+        ("The data:" if en else "Opplysningene:") + "\n" + what,
+        f"Reference {message.get('notice_id')} ({message.get('request_id')})"
+        if en
+        else f"Referanse {message.get('notice_id')} ({message.get('request_id')})",
+    ]
+    subject = (
+        "Erased personal data that was made public (GDPR Art. 17(2))"
+        if en
+        else "Slettede personopplysninger som var offentliggjort"
+    )
     return letters.Letter(subject, "\n\n".join(lines))

@@ -51,7 +51,15 @@ async def plan(
         for i in rt.connectors.active()
         for c in i.connector.categories()
     }
-    planned = recipients.plan(changes, recipients_of, rt.recipients, {t.connector for t in done})
+    succeeded = {t.connector for t in done}
+    published_to = {
+        (i.name, c.name): c.published_to
+        for i in rt.connectors.active()
+        for c in i.connector.categories()
+        if c.published_to
+    }
+    planned = recipients.plan(changes, recipients_of, rt.recipients, succeeded)
+    planned += recipients.plan_published(changes, published_to, rt.recipients, succeeded)
     now = rt.clock.now()
     rows = []
     for item in planned:
