@@ -93,6 +93,8 @@ class Worker:
         self._last_limit = 0
         self._more_due = True
         self._claimed_at = 0.0
+        self._full: set[str] = set()  # connectors that had no free slot at the last claim
+        self._backlog: set[str] = set()  # connectors that may have due tasks left unclaimed
 
     # -- public ----------------------------------------------------------------------------
 
@@ -130,6 +132,8 @@ class Worker:
                 # wake-up (new work committed here or NOTIFY from elsewhere), a finished
                 # attempt, or the poll interval (retries and leases that come due by time).
                 self._more_due = started > 0 and started == self._last_limit
+                if due:
+                    self._backlog = self._left_behind(started)
                 if (
                     until_idle
                     and not self._running
@@ -156,7 +160,17 @@ class Worker:
         attempt would cost a query per task while a big request is running."""
         if self._woken() or self._more_due or (until_idle and self._changed.is_set()):
             return True
+        if self._changed.is_set() and self._backlog & set(self._capacity()):
+            return True  # a slot freed for a connector whose due tasks were left waiting
         return time.monotonic() - self._claimed_at >= self.poll_seconds
+
+    def _left_behind(self, started: int) -> set[str]:
+        """Connectors that may still have due tasks after a claim: every one when the claim
+        was full, else those that had no free slot. A finished attempt of one of them claims
+        at once instead of leaving its queue to the poll interval."""
+        if self._last_limit <= 0 or started == self._last_limit:
+            return set(self.rt.connectors.instances)
+        return set(self._full)
 
     async def _wait(self) -> None:
         waiters = [
@@ -195,6 +209,7 @@ class Worker:
         capacity = self._capacity()
         limit = min(self.concurrency - len(self._running), sum(capacity.values()))
         self._last_limit = limit
+        self._full = set(self.rt.connectors.instances) - set(capacity)
         if limit <= 0:
             return 0
         self._claimed_at = time.monotonic()
