@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db import versions  # noqa: F401 - installs the view-version listeners
 from app.domain.audit import AuditKey
 from app.files import private_sqlite
 

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db import versions
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
 from app.domain.requests import RequestStatus
@@ -127,6 +128,13 @@ async def claim(
     )
 
 
+async def touch_claimed(session: AsyncSession, claims: Sequence[Claim]) -> None:
+    """The claimed tasks show as running in their requests' views: raise their versions, in a
+    unit of work of its own (the claim locked task rows; a request row is only ever locked
+    before its tasks, so the claim does not lock it at all)."""
+    versions.touch(session, {held.request_id for held in claims})
+
+
 async def heartbeat(
     session: AsyncSession, *, owner: str, ids: Sequence[str], now: datetime, lease_seconds: float
 ) -> set[str]:
@@ -181,6 +189,7 @@ async def release(
         )
         result = await session.exec(statement)
         released += result.rowcount
+    versions.touch(session, {held.request_id for held in claims})
     return released
 
 

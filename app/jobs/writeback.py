@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import HoldFinding
+from app.db import versions
 from app.db.models import CollectedData, DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus, collected_purpose
 from app.domain.attempts import after_interruption
@@ -69,6 +70,7 @@ async def record_attempts(
         by_request.setdefault(report.claim.request_id, []).append(report)
     # Lock order everywhere: request rows (in id order), then task rows.
     locked = {rid: await requests.get(session, rid, for_update=True) for rid in sorted(by_request)}
+    versions.touch(session, locked)  # the tasks' new states show in each request's view
     held = await _held(session, reports)
     stored = await _stored_blobs(session, list(held))
     now = rt.clock.now()

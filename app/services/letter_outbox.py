@@ -204,7 +204,10 @@ async def _claim(rt: Runtime, letter_id: str) -> OutgoingLetter | None:
         )
         if not result.rowcount:
             return None
-        return await session.get(OutgoingLetter, letter_id)
+        row = await session.get(OutgoingLetter, letter_id)
+        if row is not None:
+            await _touch(session, row.request_id, now)  # "sending", one more attempt
+        return row
 
 
 async def _send(rt: Runtime, row: OutgoingLetter) -> int:
@@ -255,7 +258,9 @@ async def _failed(rt: Runtime, row: OutgoingLetter, reason: str) -> None:
 async def _touch(session: AsyncSession, request_id: str, now: datetime) -> None:
     """A letter's change is a change of its request, for dashboards polling updated_since."""
     await session.exec(
-        update(DsrRequest).where(col(DsrRequest.id) == request_id).values(updated_at=now)
+        update(DsrRequest)
+        .where(col(DsrRequest.id) == request_id)
+        .values(updated_at=now, version=col(DsrRequest.version) + 1)
     )
 
 

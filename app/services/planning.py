@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.connectors.protocol import Capability
 from app.connectors.registry import ConnectorInstance
+from app.db import versions
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
 from app.domain import erasure_plan, kinds, objections
@@ -287,6 +288,7 @@ async def add_tasks(rt: Runtime, session: AsyncSession, tasks: Sequence[NewTask]
         return
     await session.flush()  # the request row first (foreign key)
     await session.exec(insert(Task), params=list(tasks))
+    versions.touch(session, {t["request_id"] for t in tasks})
     if any(t["status"] == TaskStatus.pending.value for t in tasks):
         await wake_workers(rt, session)
 

@@ -61,6 +61,8 @@ class DsrRequest(SQLModel, table=True):
     refusal_code: str | None = Field(default=None, max_length=48)
     created_by: str = Field(max_length=200)
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Raised with every change the staff view shows (app.db.versions): the view's ETag.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class VerificationChallenge(SQLModel, table=True):

@@ -1,0 +1,93 @@
+"""The view version of a request: a number that changes with anything its staff view shows.
+
+``GET /v1/requests/{id}`` answers ``If-None-Match`` from this number alone (one read by primary
+key), so every writer of the request, its tasks, holds, letters, notices or timeline must
+move it. Changes made through the ORM are found here at flush time; bulk and conditional
+statements that bypass the ORM name their requests with ``touch``. The numbers are raised in
+one statement as the unit of work commits, by the database (``version + 1``), so a stale copy
+in memory never writes an older number back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.models import AuditEvent, DsrRequest, LegalHold, OutgoingLetter, RecipientNotice, Task
+
+READ_PREFIX = "read."  # audit actions that record a read: a read changes no view
+_KEY = "innsyn.view_changes"
+
+
+@dataclass
+class _Changes:
+    ids: set[str] = field(default_factory=set)
+    # A hold shows on every request of the person it is about (matched by keyed hashes).
+    email_hashes: set[str] = field(default_factory=set)
+    national_id_hashes: set[str] = field(default_factory=set)
+
+
+def _changes(session: Session) -> _Changes:
+    found: _Changes = session.info.setdefault(_KEY, _Changes())
+    return found
+
+
+def touch(session: AsyncSession, request_ids: Iterable[str | None]) -> None:
+    """Mark requests changed by a statement the ORM does not see (bulk or conditional)."""
+    _changes(session.sync_session).ids.update(i for i in request_ids if i)
+
+
+@event.listens_for(Session, "before_flush")
+def _collect(session: Session, _context: Any, _instances: Any) -> None:
+    changes = _changes(session)
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, DsrRequest):
+            changes.ids.add(obj.id)
+        elif isinstance(obj, AuditEvent):
+            if obj.request_id and not obj.action.startswith(READ_PREFIX):
+                changes.ids.add(obj.request_id)
+        elif isinstance(obj, (Task, OutgoingLetter, RecipientNotice)):
+            changes.ids.add(obj.request_id)
+        elif isinstance(obj, LegalHold):
+            if obj.request_id:
+                changes.ids.add(obj.request_id)
+            if obj.email_hash:
+                changes.email_hashes.add(obj.email_hash)
+            if obj.national_id_hash:
+                changes.national_id_hashes.add(obj.national_id_hash)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    session.flush()  # what is still pending is collected first
+    changes: _Changes | None = session.info.pop(_KEY, None)
+    if changes is None or not (changes.ids or changes.email_hashes or changes.national_id_hashes):
+        return
+    matches = [col(DsrRequest.id).in_(sorted(changes.ids))]
+    if changes.email_hashes:
+        matches.append(col(DsrRequest.email_hash).in_(sorted(changes.email_hashes)))
+    if changes.national_id_hashes:
+        matches.append(col(DsrRequest.national_id_hash).in_(sorted(changes.national_id_hashes)))
+    # Rows are locked in id order (the order every unit of work locks requests in).
+    targets = select(col(DsrRequest.id)).where(or_(*matches)).order_by(col(DsrRequest.id))
+    if session.get_bind().dialect.name == "postgresql":
+        targets = targets.with_for_update()
+    session.execute(
+        update(DsrRequest)
+        .where(col(DsrRequest.id).in_(targets.scalar_subquery()))
+        .values(version=col(DsrRequest.version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.info.pop(_KEY, None)  # the statement itself must not count as a change
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous: Any) -> None:
+    session.info.pop(_KEY, None)

@@ -1,0 +1,183 @@
+"""The staff view's ETag: every change the view shows changes it; nothing else does (a read,
+a 304), so a dashboard polling with If-None-Match gets 304 until something happens."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import timedelta
+
+from app.jobs.policy import IMMEDIATE
+from app.jobs.runner import Worker
+from app.services import letter_outbox
+from app.services.mail import Mailer
+from tests.jobs.conftest import eventually
+from tests.jobs.systems import MemorySystem, registry
+from tests.recipients.test_art19 import directory, file, notices, receiver, systems  # noqa: F401
+
+ATTESTED = {"method": "staff", "note": "called back on the number on file"}
+
+
+async def create(client, staff, kind="access", email="ola@example.no"):
+    response = await client.post(
+        "/v1/requests",
+        json={"kind": kind, "subject": {"email": email}, "verification": ATTESTED},
+        headers=staff["operator"],
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def etag(client, staff, request_id):
+    response = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
+    assert response.status_code == 200
+    return response.headers["etag"]
+
+
+async def poll(client, staff, request_id, tag):
+    headers = staff["operator"] | {"If-None-Match": tag}
+    return await client.get(f"/v1/requests/{request_id}", headers=headers)
+
+
+async def test_an_unchanged_view_answers_304_however_often_it_was_read(client, staff, runtime):
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    for _ in range(3):
+        assert await etag(client, staff, request_id) == tag  # reads are no change
+    response = await poll(client, staff, request_id, tag)
+    assert response.status_code == 304
+    assert response.headers["etag"] == tag
+    assert (await poll(client, staff, request_id, f'W/{tag}, "other"')).status_code == 304
+
+
+async def test_tasks_running_and_settling_change_the_etag(client, staff, runtime):
+    crm = MemorySystem("crm")
+    crm.gate = asyncio.Event()
+    runtime.connectors = registry(crm)
+    request_id = await create(client, staff)
+    pending = await etag(client, staff, request_id)
+    worker = Worker(runtime, policy=IMMEDIATE, poll_seconds=0.05, lease_seconds=30)
+    run = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: crm.calls.running == 1)
+
+        async def running_shows() -> bool:
+            return (await poll(client, staff, request_id, pending)).status_code == 200
+
+        await eventually(running_shows)
+        running = await etag(client, staff, request_id)
+        crm.gate.set()
+
+        async def completed() -> bool:
+            view = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
+            return bool(view.json()["status"] == "completed")
+
+        await eventually(completed)
+    finally:
+        crm.gate.set()
+        worker.stop()
+        await run
+    done = await etag(client, staff, request_id)
+    assert len({pending, running, done}) == 3
+    assert (await poll(client, staff, request_id, running)).status_code == 200
+    assert (await poll(client, staff, request_id, done)).status_code == 304
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_letter_sent_changes_the_etag(client, staff, runtime, clock, worker):
+    runtime.connectors = registry(MemorySystem("crm"))
+    working = runtime.mailer
+    runtime.mailer = Mailer(
+        sender="personvern@firma.example",
+        smtp_url=f"smtp://127.0.0.1:{_closed_port()}",
+        outbox=runtime.settings.outbox_dir,
+    )
+    request_id = await create(client, staff)
+    await worker.run_until_idle()
+    view = (await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
+    assert {x["status"] for x in view["letters"]} == {"pending"}
+    tag = await etag(client, staff, request_id)
+
+    runtime.mailer = working
+    clock.advance(timedelta(hours=2))
+    assert await letter_outbox.deliver_due(runtime) >= 1
+    response = await poll(client, staff, request_id, tag)
+    assert response.status_code == 200
+    assert {x["status"] for x in response.json()["letters"]} == {"sent"}
+    assert response.headers["etag"] != tag
+
+
+async def test_a_hold_placed_changes_the_etag(client, staff, runtime, worker):
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff, kind="erasure", email="ola@example.no")
+    await worker.run_until_idle()
+    tag = await etag(client, staff, request_id)
+    hold = {
+        "basis_code": "legal_claim",
+        "connector": "*",
+        "categories": ["contact"],
+        "reason": "Dispute about delivery; lawyer involved",
+        "subject": {"email": "ola@example.no"},
+        "until": "2027-01-31",
+    }
+    placed = await client.post("/v1/holds", json=hold, headers=staff["approver"])
+    assert placed.status_code == 201, placed.text
+    response = await poll(client, staff, request_id, tag)
+    assert response.status_code == 200
+    assert [h["id"] for h in response.json()["holds"]] == [placed.json()["id"]]
+    assert response.headers["etag"] != tag
+
+
+async def test_a_notice_sent_changes_the_etag(client, staff, runtime, worker, receiver):  # noqa: F811
+    _server, hook_url = receiver
+    runtime.connectors = registry(*systems())
+    runtime.recipients = directory(hook_url)
+    created = await file(client, staff, "restriction")
+    await worker.run_until_idle()
+    tag = await etag(client, staff, created["id"])
+    unknown = (await notices(client, staff, created["id"]))["Ukjent Partner AS"]
+    url = f"/v1/requests/{created['id']}/recipient-notices/{unknown['id']}/resolve"
+    body = {"status": "sent", "reason": "Told by phone to their DPO"}
+    assert (await client.post(url, json=body, headers=staff["approver"])).status_code == 200
+    response = await poll(client, staff, created["id"], tag)
+    assert response.status_code == 200
+    assert response.headers["etag"] != tag
+
+
+async def test_an_overdue_request_changes_its_etag_with_time_alone(client, staff, runtime, clock):
+    runtime.connectors = registry(MemorySystem("crm"))  # no worker runs: it stays open
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    clock.advance(timedelta(days=100))
+    response = await poll(client, staff, request_id, tag)
+    assert response.status_code == 200
+    assert response.json()["overdue"] is True
+
+
+async def test_a_304_is_answered_from_one_read(client, staff, runtime):
+    """Not from the built view: one SELECT, however much the request holds."""
+    from sqlalchemy import event
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    selects: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await poll(client, staff, request_id, tag)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 304
+    assert len(selects) == 1, selects
