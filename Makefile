@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm bench-fanout
+.PHONY: run test lint typecheck openapi check-openapi install clean bench bench-crm bench-fanout bench-e2e bench-sweep
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh examples/innsyn-connector-newsletter/pyproject.toml \
 		support/innsyn-peers/pyproject.toml
@@ -47,3 +47,10 @@ bench-fanout: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# End to end as deployed: innsyn serve (no in-process workers) + one innsyn worker, default
+# settings, PostgreSQL, the 10k CRM; sequential, 20 at once, intake and 304 against a bare
+# FastAPI hello. Writes bench/results/e2e.json (BENCH_ARGS e.g. "--runs 5 --profile").
+bench-e2e: $(STAMP)
+	bash scripts/system-packages.sh
+	bash scripts/with-services.sh $(BIN)/python -m bench.e2e $(BENCH_ARGS)
