@@ -260,6 +260,20 @@ def profile(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
     )
 
 
+def spy_on(
+    args: argparse.Namespace, run: int, dep: Deployment, phase: str, seconds: int | None = None
+) -> list[subprocess.Popen[bytes]]:
+    """Flame graphs of the API and the worker during a phase (first run only)."""
+    if not args.profile or run != 0:
+        return []
+    length = seconds or max(1, int(args.seconds) - 1)
+    name = f"{args.label}-{phase}"
+    return [
+        profile(dep.pid(p), RESULTS / f"profile-e2e-{name}-{p}.svg", length)
+        for p in ("api", "worker")
+    ]
+
+
 async def run_once(
     admin_url: str, crm_url: str, args: argparse.Namespace, run: int
 ) -> dict[str, Any]:
@@ -292,13 +306,7 @@ async def run_once(
                 "cpu_ms_per_request": cpu.per_request_ms(len(seq)),
             }
 
-            spies = []
-            if args.profile and run == 0:
-                seconds = 8
-                spies = [
-                    profile(dep.pid(p), RESULTS / f"profile-e2e-{p}-at-once.svg", seconds)
-                    for p in ("api", "worker")
-                ]
+            spies = spy_on(args, run, dep, "at-once", seconds=8)
             rates, cpu = [], Cpu(pids)
             conns = [Connection("127.0.0.1", dep.port, auth) for _ in range(AT_ONCE)]
             for _ in range(args.rounds):
@@ -321,12 +329,15 @@ async def run_once(
             def intake_call(_i: int) -> tuple[str, str, Any, None]:
                 return "POST", "/v1/requests", body(next(counter) % CUSTOMERS + 1), None
 
+            spies = spy_on(args, run, dep, "intake")
             cpu = Cpu(pids)
             done, took = await load(
                 "127.0.0.1", dep.port, intake_call, connections=CONNECTIONS,
                 seconds=args.seconds, headers=auth, expect=201,
             )  # fmt: skip
             intake = {"rps": round(done / took, 1), "cpu_ms_per_request": cpu.per_request_ms(done)}
+            for spy in spies:
+                spy.wait()
             await idle(conn)  # the worker's backlog is not the next phase's load
 
             target = seq[-1]
@@ -339,6 +350,7 @@ async def run_once(
             def poll_call(_i: int) -> tuple[str, str, Any, dict[str, str]]:
                 return "GET", f"/v1/requests/{request_id}", None, {"If-None-Match": tag}
 
+            spies = spy_on(args, run, dep, "poll-304")
             cpu = Cpu(pids)
             done, took = await load(
                 "127.0.0.1", dep.port, poll_call, connections=CONNECTIONS,
@@ -348,6 +360,8 @@ async def run_once(
                 "rps": round(done / took, 1),
                 "cpu_ms_per_request": cpu.per_request_ms(done),
             }
+            for spy in spies:
+                spy.wait()
 
             def hello_call(_i: int) -> tuple[str, str, Any, None]:
                 return "GET", "/hello", None, None
