@@ -6,7 +6,7 @@ Rules D3-D8 of the rules catalogue. Pure date arithmetic in Europe/Oslo; no I/O.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -170,6 +170,22 @@ def extension_refused(now: datetime, legal_due: date, already: int, months: int)
 def overdue(open_: bool, effective_due_at: datetime, now: datetime) -> bool:
     """An open request whose deadline in force has ended."""
     return open_ and now > effective_due_at
+
+
+def next_alert_at(
+    effective_due_at: datetime, target: date, days_before: Sequence[int], fired: Collection[str]
+) -> datetime | None:
+    """When the deadline sweep must look at a request next: a moment at or just before the
+    earliest alert point that has not fired (``alert_points`` decides what is reached then);
+    None once the overdue alert has fired, as nothing follows it."""
+    if "overdue" in fired:
+        return None
+    moments = [
+        end_of_day_utc(target - timedelta(days=d + 1))  # the day before the point starts
+        for d in days_before
+        if f"due_in_{d}d" not in fired
+    ]
+    return min([*moments, effective_due_at])
 
 
 def alert_points(

@@ -6,7 +6,7 @@ transaction as the webhook event: with several replicas sweeping, each alert fir
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -18,6 +18,9 @@ from app.domain.requests import TERMINAL
 from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import audit, webhooks
+
+BATCH = 500  # requests per tick at most: a backlog (after an upgrade) is spread over ticks
+_TERMINAL = {s.value for s in TERMINAL}
 
 
 def alerts_due(request: DsrRequest, now: datetime, days_before: list[int]) -> list[str]:
@@ -37,39 +40,55 @@ async def _claim(session: AsyncSession, request_id: str, alert: str, now: dateti
     return True
 
 
-async def fire_due_alerts(rt: Runtime) -> int:
-    """One sweep; returns the number of alerts fired."""
+async def fire_due_alerts(rt: Runtime, *, limit: int = BATCH) -> int:
+    """One sweep over the requests whose next alert point may have come (indexed on
+    ``next_alert_at``: the cost follows the number due, not the number open); returns the
+    number of alerts fired. More than ``limit`` due are left for the next tick."""
     now = rt.clock.now()
-    # The legal date can lie up to five days after the target (Easter): look a little further.
-    horizon = now + timedelta(days=max(rt.settings.alert_days_before, default=0) + 7)
-    terminal = [s.value for s in TERMINAL]
+    days_before = rt.settings.alert_days_before
     fired = 0
     async with rt.db.session() as session:
-        candidates = await session.exec(
-            select(DsrRequest).where(
-                col(DsrRequest.status).not_in(terminal),
-                col(DsrRequest.effective_due_at) <= horizon,
+        due = list(
+            await session.exec(
+                select(DsrRequest)
+                .where(col(DsrRequest.next_alert_at) <= now)
+                .order_by(col(DsrRequest.next_alert_at))
+                .limit(limit)
+                .with_for_update(skip_locked=True)  # replicas sweep different requests
             )
         )
-        for request in list(candidates):
-            points = alerts_due(request, now, rt.settings.alert_days_before)
-            if not points:
-                continue
-            already = set(
-                await session.exec(
-                    select(DeadlineAlert.alert).where(DeadlineAlert.request_id == request.id)
-                )
+        if not due:
+            return 0
+        done: dict[str, set[str]] = {r.id: set() for r in due}
+        rows = await session.exec(
+            select(DeadlineAlert.request_id, DeadlineAlert.alert).where(
+                col(DeadlineAlert.request_id).in_(list(done))
             )
-            if points[0] in already:
+        )
+        for request_id, alert in rows:
+            done[request_id].add(alert)
+        for request in due:
+            already = done[request.id]
+            if request.status in _TERMINAL:
+                request.next_alert_at = None
                 continue
-            # Only the most urgent point is announced; the ones it overtakes are marked done.
-            if not await _claim(session, request.id, points[0], now):
-                continue
-            for skipped in points[1:]:
-                if skipped not in already:
-                    await _claim(session, request.id, skipped, now)
-            await _announce(rt, session, request, points[0], now)
-            fired += 1
+            points = alerts_due(request, now, days_before)
+            if (
+                points
+                and points[0] not in already
+                and await _claim(session, request.id, points[0], now)
+            ):
+                # Only the most urgent point is announced; the ones it overtakes are marked done.
+                for skipped in points[1:]:
+                    if skipped not in already:
+                        await _claim(session, request.id, skipped, now)
+                await _announce(rt, session, request, points[0], now)
+                fired += 1
+                already.update(points)
+            target = request.extended_target_date or request.target_due_date
+            request.next_alert_at = deadlines.next_alert_at(
+                request.effective_due_at, target, days_before, already
+            )
     return fired
 
 

@@ -277,6 +277,7 @@ async def _file(
         target_due_date=due.target,
         legal_due_date=due.legal,
         effective_due_at=deadlines.end_of_day_utc(due.legal),
+        next_alert_at=now,  # the deadline sweep works out its alert points
         subject_ciphertext="",
         verification_method="email" if subject.get("email") else "manual",
         verification_state="pending",
@@ -552,6 +553,7 @@ async def extend(
     request.extended_legal_date = due.legal
     request.extended_at = now
     request.effective_due_at = deadlines.end_of_day_utc(due.legal)
+    request.next_alert_at = now  # the alert points moved with the deadline
     request.updated_at = now
     vault = SubjectVault(rt.cipher)
     vault.add_note(request, "extension_reason", body.reason)

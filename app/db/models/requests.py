@@ -42,6 +42,9 @@ class DsrRequest(SQLModel, table=True):
     extended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # End of the legal deadline in force (extended or not): what filters and alerts compare.
     effective_due_at: datetime = Field(sa_type=UTCDateTime)
+    # When the deadline sweep looks at it next (an alert point may be reached then); set to
+    # "now" by whatever changes the deadline, None once nothing is left to announce.
+    next_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
     # Encrypted JSON blobs (subject identifiers, request details, free-text reasons).
     subject_ciphertext: str
