@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,15 +30,22 @@ def alerts_due(request: DsrRequest, now: datetime, days_before: list[int]) -> li
     return deadlines.alert_points(now, request.effective_due_at, target, days_before)
 
 
-async def _claim(session: AsyncSession, request_id: str, alert: str, now: datetime) -> bool:
-    """Insert the alert row in a savepoint; False when another sweep already fired it."""
-    try:
-        async with session.begin_nested():
-            session.add(DeadlineAlert(request_id=request_id, alert=alert, fired_at=now))
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+async def _claim_all(
+    session: AsyncSession, wanted: list[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """Insert the alert rows in one statement; those another sweep fired already are left
+    out of the answer (``ON CONFLICT DO NOTHING … RETURNING``: what this sweep claimed)."""
+    if not wanted:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(DeadlineAlert)
+        .values([{"request_id": r, "alert": a, "fired_at": now} for r, a in wanted])
+        .on_conflict_do_nothing()
+        .returning(col(DeadlineAlert.request_id), col(DeadlineAlert.alert))
+    )
+    return {(r, a) for r, a in (await session.exec(statement)).all()}
 
 
 async def fire_due_alerts(rt: Runtime, *, limit: int = BATCH) -> int:
@@ -67,27 +75,32 @@ async def fire_due_alerts(rt: Runtime, *, limit: int = BATCH) -> int:
         )
         for request_id, alert in rows:
             done[request_id].add(alert)
+        announce: list[tuple[DsrRequest, str]] = []
+        wanted: list[tuple[str, str]] = []
         for request in due:
-            already = done[request.id]
             if request.status in _TERMINAL:
-                request.next_alert_at = None
                 continue
             points = alerts_due(request, now, days_before)
-            if (
-                points
-                and points[0] not in already
-                and await _claim(session, request.id, points[0], now)
-            ):
+            already = done[request.id]
+            if points and points[0] not in already:
                 # Only the most urgent point is announced; the ones it overtakes are marked done.
-                for skipped in points[1:]:
-                    if skipped not in already:
-                        await _claim(session, request.id, skipped, now)
-                await _announce(rt, session, request, points[0], now)
+                announce.append((request, points[0]))
+                wanted += [(request.id, p) for p in points if p not in already]
+        claimed = await _claim_all(session, wanted, now)
+        for request, alert in announce:
+            if (request.id, alert) in claimed:
+                await _announce(rt, session, request, alert, now)
                 fired += 1
-                already.update(points)
+        for request_id, alert in claimed:
+            done[request_id].add(alert)
+        for request in due:
             target = request.extended_target_date or request.target_due_date
-            request.next_alert_at = deadlines.next_alert_at(
-                request.effective_due_at, target, days_before, already
+            request.next_alert_at = (
+                None
+                if request.status in _TERMINAL
+                else deadlines.next_alert_at(
+                    request.effective_due_at, target, days_before, done[request.id]
+                )
             )
     return fired
 
