@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 _AFTER_COMMIT = "innsyn.after_commit"
 _AFTER_ROLLBACK = "innsyn.after_rollback"
 Hook = Callable[[], Awaitable[None]]
+Defer = Callable[[Coroutine[Any, Any, None]], None]
 log = structlog.get_logger(__name__)
 
 
@@ -90,10 +91,12 @@ class Database:
         )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, defer: Defer | None = None) -> AsyncIterator[AsyncSession]:
         """One unit of work: commit on success, roll back on any error. What must happen only
         once the outcome is known runs after it, outside the transaction: ``after_commit``
-        work (letters leave) or ``after_rollback`` work (a failed attempt is recorded)."""
+        work (letters leave) or ``after_rollback`` work (a failed attempt is recorded).
+        ``defer`` takes the after-commit work instead of running it here (a worker's writer
+        goes on with the next write-back while the letters leave)."""
         async with self.sessionmaker() as session:
             try:
                 yield session
@@ -102,6 +105,9 @@ class Database:
                 await session.rollback()
                 await _run_hooks(session, _AFTER_ROLLBACK)
                 raise
+        if defer is not None and session.info.get(_AFTER_COMMIT):
+            defer(_run_hooks(session, _AFTER_COMMIT))
+            return
         await _run_hooks(session, _AFTER_COMMIT)
 
     async def dispose(self) -> None:

@@ -95,6 +95,7 @@ class Worker:
         self._claimed_at = 0.0
         self._full: set[str] = set()  # connectors that had no free slot at the last claim
         self._backlog: set[str] = set()  # connectors that may have due tasks left unclaimed
+        self._deferred: set[asyncio.Task[None]] = set()  # after-commit work of write-backs
 
     # -- public ----------------------------------------------------------------------------
 
@@ -147,6 +148,7 @@ class Worker:
             await self._drain()
             await self._writes.put(None)
             await asyncio.gather(*helpers[:1], return_exceptions=True)
+            await asyncio.gather(*self._deferred, return_exceptions=True)
             for helper in helpers[1:]:
                 helper.cancel()
             await asyncio.gather(*helpers[1:], return_exceptions=True)
@@ -353,8 +355,15 @@ class Worker:
             item.done.set_result(events.get(item.report.claim.id, "lost"))
 
     async def _record(self, reports: list[AttemptReport]) -> dict[str, str]:
-        async with self.rt.db.session() as session:
+        async with self.rt.db.session(defer=self._after_commit) as session:
             return await record_attempts(self.rt, session, reports, policy=self.policy)
+
+    def _after_commit(self, work: Coroutine[Any, Any, None]) -> None:
+        """Letters a write-back queued leave in a task of their own: the writer goes on with
+        the next batch (they are in the outbox already; the letters job sends what is left)."""
+        task = asyncio.create_task(work)
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
 
     async def _heartbeats(self) -> None:
         loop = asyncio.get_running_loop()
