@@ -54,3 +54,9 @@ clean:
 bench-e2e: $(STAMP)
 	bash scripts/system-packages.sh
 	bash scripts/with-services.sh $(BIN)/python -m bench.e2e $(BENCH_ARGS)
+
+# The deadline-alert sweep over 10k, 100k and 1M open requests on PostgreSQL (one tick timed
+# with nothing due and with 50 due). Writes bench/results/sweep.json.
+bench-sweep: $(STAMP)
+	bash scripts/system-packages.sh
+	bash scripts/with-services.sh $(BIN)/python -m bench.sweep $(BENCH_ARGS)
