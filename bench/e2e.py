@@ -213,6 +213,8 @@ class Watcher:
     async def _poll(self) -> None:
         while self.waiting:
             await asyncio.sleep(self.interval)
+            if not self.waiting:
+                return
             since = datetime.fromtimestamp(min(t for t, _ in self.waiting.values()) - 1, UTC)
             query = f"updated_since={since.isoformat().replace('+00:00', 'Z')}&limit=200"
             page = (await self.conn.request("GET", f"/v1/requests?{query}")).json()
