@@ -109,9 +109,19 @@ async def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                     assert (await client.get(path, headers=headers)).status_code == 200
                     timings["200"].append(time.perf_counter() - t0)
                 reads += args.samples + 1
+                async with db.session() as session:
+                    plan = await session.execute(
+                        text(
+                            "EXPLAIN SELECT * FROM audit_events WHERE stream = :s AND "
+                            "action NOT LIKE 'read.%' ORDER BY seq"
+                        ),
+                        {"s": path.rsplit("/", 1)[1]},
+                    )
+                    timeline_plan = [row[0] for row in plan]
                 results.append(
                     {
                         "reads_before": target,
+                        "timeline_plan": timeline_plan,
                         "ms_304_median": round(statistics.median(timings["304"]) * 1000, 2),
                         "ms_200_median": round(statistics.median(timings["200"]) * 1000, 2),
                         "samples": args.samples,
