@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import versions  # noqa: F401 - installs the view-version listeners
+from app.db import versions  # also installs the view-version listeners
 from app.domain.audit import AuditKey
 from app.files import private_sqlite
 
@@ -105,6 +105,9 @@ class Database:
                 await session.rollback()
                 await _run_hooks(session, _AFTER_ROLLBACK)
                 raise
+        if left := session.info.pop(versions.LEFT_KEY, None):
+            async with self.sessionmaker() as bump, bump.begin():
+                await versions.raise_left(bump, left)
         if defer is not None and session.info.get(_AFTER_COMMIT):
             defer(_run_hooks(session, _AFTER_COMMIT))
             return

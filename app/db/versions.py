@@ -24,6 +24,7 @@ from app.db.models import AuditEvent, DsrRequest, LegalHold, OutgoingLetter, Rec
 
 READ_PREFIX = "read."  # audit actions that record a read: a read changes no view
 _KEY = "innsyn.view_changes"
+LEFT_KEY = "innsyn.view_changes_left"  # skipped at commit: raised right after it
 
 
 @dataclass
@@ -75,19 +76,44 @@ def _bump(session: Session) -> None:
         matches.append(col(DsrRequest.email_hash).in_(sorted(changes.email_hashes)))
     if changes.national_id_hashes:
         matches.append(col(DsrRequest.national_id_hash).in_(sorted(changes.national_id_hashes)))
-    # Rows are locked in id order (the order every unit of work locks requests in).
     targets = select(col(DsrRequest.id)).where(or_(*matches)).order_by(col(DsrRequest.id))
-    if session.get_bind().dialect.name == "postgresql":
-        targets = targets.with_for_update()
-    session.execute(
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: one writer, nothing waits
+        _raise(session, targets.scalar_subquery())
+        return
+    # PostgreSQL: this unit of work may hold the audit chain's lock by now, so it must never
+    # wait for a request row another one holds (that one may be waiting for the chain):
+    # rows locked elsewhere are skipped here and raised right after the commit instead.
+    wanted = set(session.execute(targets).scalars())
+    raised = _raise(session, targets.with_for_update(skip_locked=True).scalar_subquery())
+    if left := wanted - raised:
+        session.info[LEFT_KEY] = sorted(left)
+
+
+def _raise(session: Session, ids: Any) -> set[str]:
+    result = session.execute(
         update(DsrRequest)
-        .where(col(DsrRequest.id).in_(targets.scalar_subquery()))
+        .where(col(DsrRequest.id).in_(ids))
         .values(version=col(DsrRequest.version) + 1)
+        .returning(col(DsrRequest.id))
         .execution_options(synchronize_session=False)
     )
     session.info.pop(_KEY, None)  # the statement itself must not count as a change
+    return set(result.scalars())
+
+
+async def raise_left(session: AsyncSession, ids: list[str]) -> None:
+    """Raise, in a unit of work of its own, the versions a commit had to skip (their rows
+    were locked by another unit of work): it holds nothing else, so it may wait."""
+    await session.exec(
+        update(DsrRequest)
+        .where(col(DsrRequest.id).in_(ids))
+        .values(version=col(DsrRequest.version) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.info.pop(_KEY, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.pop(_KEY, None)
+    session.info.pop(LEFT_KEY, None)
