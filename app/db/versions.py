@@ -83,7 +83,10 @@ def _bump(session: Session) -> None:
     # PostgreSQL: this unit of work may hold the audit chain's lock by now, so it must never
     # wait for a request row another one holds (that one may be waiting for the chain):
     # rows locked elsewhere are skipped here and raised right after the commit instead.
-    wanted = set(session.execute(targets).scalars())
+    if changes.email_hashes or changes.national_id_hashes:
+        wanted = set(session.execute(targets).scalars())
+    else:
+        wanted = set(changes.ids)
     raised = _raise(session, targets.with_for_update(skip_locked=True).scalar_subquery())
     if left := wanted - raised:
         session.info[LEFT_KEY] = sorted(left)

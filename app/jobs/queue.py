@@ -110,6 +110,7 @@ async def claim(
         )
     )
     rows = (await session.exec(statement)).all()
+    versions.touch(session, {r[1] for r in rows})  # the tasks show as running in their views
     return sorted(
         (
             Claim(
@@ -126,13 +127,6 @@ async def claim(
         ),
         key=lambda c: c.id,
     )
-
-
-async def touch_claimed(session: AsyncSession, claims: Sequence[Claim]) -> None:
-    """The claimed tasks show as running in their requests' views: raise their versions, in a
-    unit of work of its own (the claim locked task rows; a request row is only ever locked
-    before its tasks, so the claim does not lock it at all)."""
-    versions.touch(session, {held.request_id for held in claims})
 
 
 async def heartbeat(

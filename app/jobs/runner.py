@@ -25,7 +25,7 @@ from app.connectors.registry import ConnectorInstance
 from app.jobs import execute, metrics
 from app.jobs.dbretry import retrying
 from app.jobs.policy import RetryPolicy
-from app.jobs.queue import Claim, claim, heartbeat, release, touch_claimed
+from app.jobs.queue import Claim, claim, heartbeat, release
 from app.jobs.subjects import SubjectCache
 from app.jobs.writeback import AttemptReport, record_attempts
 from app.runtime import Runtime
@@ -236,17 +236,7 @@ class Worker:
             self._lease_until[held.id] = asked + self.lease_seconds
             self._per_connector[held.connector] = self._per_connector.get(held.connector, 0) + 1
             self._running[held.id] = asyncio.create_task(self._run(held), name=f"task {held.id}")
-        if claims:
-            await self._touch(claims)
         return len(claims)
-
-    async def _touch(self, claims: list[Claim]) -> None:
-        """Raise the claimed tasks' requests' view versions (their tasks show as running)."""
-        try:
-            async with self.rt.db.session() as session:
-                await touch_claimed(session, claims)
-        except Exception:  # a view that shows "pending" a little longer is no failure
-            log.warning("task_claim_touch_failed", worker=self.name, exc_info=True)
 
     # -- one attempt -----------------------------------------------------------------------
 
