@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.models import AuditEvent, DsrRequest, LegalHold, OutgoingLetter, RecipientNotice, Task
+from app.db.models import (
+    AnswerLink,
+    AuditEvent,
+    DsrRequest,
+    LegalHold,
+    OutgoingLetter,
+    RecipientNotice,
+    Task,
+)
 
 READ_PREFIX = "read."  # audit actions that record a read: a read changes no view
 _KEY = "innsyn.view_changes"
@@ -54,7 +62,7 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
         elif isinstance(obj, AuditEvent):
             if obj.request_id and not obj.action.startswith(READ_PREFIX):
                 changes.ids.add(obj.request_id)
-        elif isinstance(obj, (Task, OutgoingLetter, RecipientNotice)):
+        elif isinstance(obj, (Task, OutgoingLetter, RecipientNotice, AnswerLink)):
             changes.ids.add(obj.request_id)
         elif isinstance(obj, LegalHold):
             if obj.request_id:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db.models import AuditEvent, DsrRequest, Task
+from app.db.models import AnswerLink, AuditEvent, DsrRequest, Task
 from app.db.models.audit import TIMELINE_ONLY
 from app.db.models.tasks import TaskStatus
 from app.domain import deadlines
@@ -117,20 +117,30 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
 
 
 async def view_etag(rt: Runtime, session: AsyncSession, request_id: str) -> str:
-    """The staff view's ETag from one read by primary key: the view version, and whether the
-    request is overdue (the one part of the view that changes with time alone)."""
+    """The staff view's ETag from one read by primary key: the view version, and what of the
+    view changes with time alone (overdue; answer links that expired)."""
+    now = rt.clock.now()
+    expired = (
+        select(func.count())
+        .where(
+            AnswerLink.request_id == request_id,
+            col(AnswerLink.revoked_at).is_(None),
+            col(AnswerLink.expires_at) <= now,
+        )
+        .scalar_subquery()
+    )
     row = (
         await session.exec(
-            select(DsrRequest.version, DsrRequest.status, DsrRequest.effective_due_at).where(
-                DsrRequest.id == request_id
-            )
+            select(
+                DsrRequest.version, DsrRequest.status, DsrRequest.effective_due_at, expired
+            ).where(DsrRequest.id == request_id)
         )
     ).first()
     if row is None:
         raise NotFound(f"no request with id {request_id}")
-    version, status, due_at = row
-    late = deadlines.overdue(RequestStatus(status) not in TERMINAL, due_at, rt.clock.now())
-    return f'"{request_id}.v{version}{".late" if late else ""}"'
+    version, status, due_at, lapsed = row
+    late = deadlines.overdue(RequestStatus(status) not in TERMINAL, due_at, now)
+    return f'"{request_id}.v{version}.{lapsed}{".late" if late else ""}"'
 
 
 async def _timeline_events(session: AsyncSession, request_id: str) -> list[AuditEvent]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.jobs.policy import IMMEDIATE
 from app.jobs.runner import Worker
@@ -181,3 +181,24 @@ async def test_a_304_is_answered_from_one_read(client, staff, runtime):
         event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 304
     assert len(selects) == 1, selects
+
+
+async def test_an_answer_link_expiring_changes_the_etag_with_time_alone(
+    client, staff, runtime, clock, worker
+):
+    from app.services import answer_links, requests
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    await worker.run_until_idle()  # completed: the answer is ready
+    async with runtime.db.session() as session:
+        request = await requests.get(session, request_id)
+        await answer_links.issue(runtime, session, request, actor="staff:operator-1")
+    tag = await etag(client, staff, request_id)
+    view = (await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
+    assert {x["state"] for x in view["answer_links"]} == {"active"}
+    last = max(datetime.fromisoformat(x["expires_at"]) for x in view["answer_links"])
+    clock.set(last + timedelta(seconds=1))
+    response = await poll(client, staff, request_id, tag)
+    assert response.status_code == 200
+    assert {x["state"] for x in response.json()["answer_links"]} == {"expired"}
