@@ -4,7 +4,7 @@ The connectors are real HTTP clients (httpx) calling real HTTP servers on loopba
 serving a small Starlette app in separate processes (``--servers``, default 4), whose one
 endpoint sleeps ``--delay`` seconds (200 ms) and answers one record. The workers are the
 service's own: one in-process ``Worker`` as ``innsyn serve`` runs by default, driven by the
-real planner (staff-verified requests through ``services.requests.create``) and writing to a
+real planner (staff-verified requests through ``services.flows.file_request``) and writing to a
 real database (SQLite file and/or PostgreSQL).
 
 Run::
@@ -69,7 +69,7 @@ from app.jobs.runner import Worker
 from app.runtime import Runtime
 from app.schemas.requests import RequestCreate
 from app.security import Principal
-from app.services import requests
+from app.services import flows
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +278,7 @@ async def file_request(rt: Runtime, n: int) -> str:
         }
     )
     async with rt.db.session() as session:
-        created = await requests.create(rt, session, principal=STAFF, body=body)
+        created = await flows.file_request(rt, session, principal=STAFF, body=body)
     return created.request.id
 
 
