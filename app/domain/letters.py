@@ -11,7 +11,7 @@ explanation, objection grounds) may be in another language: letters quote it as 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -212,6 +212,7 @@ def completion(
     controller: Controller | None = None,
     statement: str | None = None,
     not_possible: Sequence[tuple[str, str]] = (),
+    refused_parts: Sequence[Mapping[str, str]] = (),
 ) -> Letter:
     """The answer: done, what was erased, what was kept and why (Art. 15(1)(d), 12(4), D9:
     keeping data is a partial refusal, with reasons and remedies), and what was left out.
@@ -236,6 +237,7 @@ def completion(
         controller=controller,
         statement=statement,
         not_possible=list(not_possible),
+        refused_parts=[dict(p) for p in refused_parts],
     )
 
 

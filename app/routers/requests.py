@@ -29,6 +29,7 @@ from app.schemas.requests import (
     LiftRestrictionIn,
     ObjectionDecisionIn,
     RefuseIn,
+    RefusePartIn,
     RequestCreate,
     RequestCreated,
     RequestPage,
@@ -42,6 +43,7 @@ from app.schemas.times import Rfc3339
 from app.services import (
     answer_links,
     flows,
+    partial_refusals,
     reports,
     request_access,
     request_views,
@@ -348,4 +350,21 @@ async def release_answer(
     withholding records or fields that would reveal other people's data (Art. 15(4)); the
     person is told then, and the report shows each as withheld with its reason."""
     request = await review.release(rt, session, request_id, principal=staff, body=body)
+    return request_views.summary(request, rt.clock.now())
+
+
+@router.post(
+    "/{request_id}/refuse-part",
+    summary="Refuse part of a request",
+    responses=problems(*AUTH, 404, 409, 422),
+)
+async def refuse_part(
+    request_id: str, body: RefusePartIn, rt: RuntimeDep, session: SessionDep, staff: Approver
+) -> RequestSummary:
+    """D9: leave out one system's category (access, portability, erasing kinds), one system
+    (restriction) or one change (rectification), with a reason code that fits the kind and an
+    explanation; the rest goes on, and the answer and the letter state the part refused."""
+    request = await partial_refusals.refuse_part(
+        rt, session, request_id, principal=staff, body=body
+    )
     return request_views.summary(request, rt.clock.now())

@@ -55,6 +55,14 @@ class Attachment(BaseModel):
     size: int | None = None
 
 
+class RefusedPart(BaseModel):
+    """This category is left out of the answer: the reason, its law, staff's explanation."""
+
+    reason: str
+    law: str
+    explanation: str
+
+
 class CategoryAnswer(BaseModel):
     category: str
     title: str
@@ -63,6 +71,9 @@ class CategoryAnswer(BaseModel):
     records: list[ReportRecord]
     attachments: list[Attachment] = Field(default_factory=list)
     cut: bool = Field(default=False, description="Some text was shortened in the page.")
+    refused: RefusedPart | None = Field(
+        default=None, description="Refused in part (D9): the records are not given, and why"
+    )
 
 
 class SystemAnswer(BaseModel):

@@ -192,6 +192,22 @@ class ExtendIn(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
+class RefusePartIn(BaseModel):
+    """Refuse part of a request: one system's category (access, portability, erasure,
+    objection, consent withdrawal), one system (restriction) or one change (rectification)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    field: str | None = Field(
+        default=None, max_length=100, description="Rectification: the change refused"
+    )
+    reason_code: RefusalReason
+    explanation: str = Field(min_length=3, max_length=5000)
+    evidence: str | None = Field(default=None, min_length=3, max_length=5000)
+
+
 class RefuseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

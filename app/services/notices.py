@@ -7,12 +7,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
-from app.domain import kinds, letters, objections
+from app.domain import kinds, letters, objections, refusals
 from app.domain.holds import HoldStatus
 from app.domain.requests import Channel, RequestKind
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services import audit, holds, letter_outbox, letterhead
+from app.services import audit, holds, letter_outbox, letterhead, partial_refusals
 from app.services.subjects import SubjectVault
 
 # Requests the service files itself whose outcome the person still needs to hear: the
@@ -124,8 +124,28 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
         controller=letterhead.controller(rt),
         statement=(request.outcome or {}).get("statement"),
         not_possible=_not_possible(request),
+        refused_parts=_refused_parts(rt, request),
     )
     await letter_outbox.tell(rt, session, request, letter, kind="completion")
+
+
+def _refused_parts(rt: Runtime, request: DsrRequest) -> list[dict[str, str]]:
+    """Each part refused (D9), with the reason in the letter's language and its law."""
+    english = request.language == "en"
+    parts = []
+    for part in partial_refusals.for_letter(rt, request):
+        reason = refusals.REASONS[refusals.RefusalReason(part["reason_code"])]
+        parts.append(
+            {
+                "system": str(part.get("system") or ""),
+                "category": str(part.get("category") or ""),
+                "field": str(part.get("field") or ""),
+                "reason": reason.en if english else reason.nb,
+                "law": reason.reference(request.language),
+                "explanation": str(part.get("explanation") or ""),
+            }
+        )
+    return parts
 
 
 def _erased(request: DsrRequest) -> list[letters.ErasedData]:

@@ -32,7 +32,14 @@ from app.jobs.policy import DONE, request_status_for
 from app.jobs.queue import notify
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
-from app.services import audit, notices, recipient_notices, requests, webhooks
+from app.services import (
+    audit,
+    notices,
+    partial_refusals,
+    recipient_notices,
+    requests,
+    webhooks,
+)
 from app.services import holds as hold_service
 from app.services.recipient_notices import TaskOutcome
 from app.services.subjects import SubjectVault
@@ -174,7 +181,8 @@ def _erasure_scope(
     follow_up = details.get("follow_up")
     if isinstance(follow_up, dict):
         scope = [c for c in scope if c in follow_up.get("categories", [])]
-    return scope
+    refused = {(p.get("system"), p.get("category")) for p in partial_refusals.refused(details)}
+    return [c for c in scope if (instance.name, c) not in refused]
 
 
 def _collect(
@@ -375,6 +383,9 @@ async def complete(
     release it (``services/review.py``) before anyone is told."""
     tasks = await _outcomes(session, request.id)
     request.outcome = build_outcome(request, tasks) | extra
+    refused = partial_refusals.refused(SubjectVault(rt.cipher).details(request))
+    if refused:  # D9: the parts refused, with their codes (the words are sealed)
+        request.outcome["refused_parts"] = refused
     if rt.settings.review_answers and kinds.policy(request.kind).answered_with_report:
         await requests.transition(
             rt, session, request, Action.await_review, actor, detail={"tasks": len(tasks)}

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import DataCategory
 from app.db.models import CollectedData, DsrRequest
 from app.db.models.tasks import collected_purpose
-from app.domain import kinds, letter_words, report_values
+from app.domain import kinds, letter_words, refusals, report_values
 from app.domain import report_words as w
 from app.domain.errors import InvalidTransition
 from app.domain.holds import HoldStatus
@@ -29,6 +29,7 @@ from app.schemas.report import (
     CategoryFacts,
     KeptItem,
     Party,
+    RefusedPart,
     Report,
     ReportField,
     ReportRecord,
@@ -39,7 +40,7 @@ from app.schemas.report import (
     TransferOut,
 )
 from app.schemas.review import Redaction
-from app.services import holds, redactions
+from app.services import holds, partial_refusals, redactions
 
 # Fields that describe a record rather than hold the person's data: shown another way.
 _META = frozenset({"body_truncated", "attachments", "currency"})
@@ -69,7 +70,29 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
     ]
     report = _report(rt, request, language, systems, kept)
     _withhold(report, redactions.of(rt, request), language)
+    _refuse_parts(rt, request, report, language)
     return report
+
+
+def _refuse_parts(rt: Runtime, request: DsrRequest, report: Report, language: str) -> None:
+    """D9: a category refused in part gives no records, and says why."""
+    for part in partial_refusals.for_letter(rt, request):
+        if part.get("category") is None:
+            continue
+        reason = refusals.REASONS[refusals.RefusalReason(part["reason_code"])]
+        refused = RefusedPart(
+            reason=reason.en if language == "en" else reason.nb,
+            law=reason.reference(language),
+            explanation=str(part.get("explanation") or ""),
+        )
+        system = next((s for s in report.systems if s.system == part["system"]), None)
+        if system is None:
+            continue
+        category = next((c for c in system.categories if c.category == part["category"]), None)
+        if category is not None:
+            category.records = []
+            category.attachments = []
+            category.refused = refused
 
 
 _WITHHELD = {"nb": "Holdt tilbake: {reason}", "en": "Withheld: {reason}"}

@@ -42,6 +42,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/requests/{request_id}/tasks/{task_id}/skip"): {"operator", "admin"},
     ("GET", "/v1/requests/{request_id}/letters/{letter_id}/print"): {"operator", "admin"},
     ("POST", "/v1/requests/{request_id}/release"): {"approver", "admin"},
+    ("POST", "/v1/requests/{request_id}/refuse-part"): {"approver", "admin"},
     ("POST", "/v1/requests/{request_id}/letters/{letter_id}/posted"): {"operator", "admin"},
     ("GET", "/v1/audit"): {"auditor", "admin"},
     ("GET", "/v1/audit/checkpoints"): {"auditor", "admin"},
@@ -92,6 +93,7 @@ BODIES = {
     "/complete": {"answers": {}},
     "/skip": {"note": "the person did not log in"},
     "/release": {"redactions": []},
+    "/refuse-part": {"reason_code": "excessive", "explanation": "repeated", "system": "x"},
     "/v1/apikeys": {"name": "matrix"},
 }
 
