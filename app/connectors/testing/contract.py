@@ -15,6 +15,7 @@ from typing import Any, ClassVar, cast
 
 import pytest
 
+import app.connectors.testing.checks as checks
 from app.connectors.discovery import validate_connector_class
 from app.connectors.errors import ConnectorConfigError
 from app.connectors.protocol import (
@@ -31,7 +32,6 @@ from app.connectors.protocol import (
     Restrictor,
     SubjectRef,
 )
-from app.connectors.testing import checks
 from app.connectors.testing.helpers import ContractHelpers
 
 _TRANSPORT_LOGGERS = ("httpx", "httpcore")

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, cast
 
 import pytest
 
+import app.connectors.testing.checks as checks
 from app.connectors.errors import ConnectorError
 from app.connectors.protocol import (
     HOLD_BASIS_CODES,
@@ -23,7 +24,6 @@ from app.connectors.protocol import (
     Restrictor,
     SubjectRef,
 )
-from app.connectors.testing import checks
 
 
 class ContractHelpers:
