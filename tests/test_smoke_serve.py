@@ -6,6 +6,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -16,6 +19,39 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_ready(base: str, server: subprocess.Popen[Any]) -> None:
+    """Until the served app answers /readyz (the guard only turns a hang into a failure)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, "server exited early"
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.1)
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """A real ``innsyn serve`` on a free loopback port; yields its base URL once ready."""
+    port = free_port()
+    server = subprocess.Popen(
+        [*INNSYN, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def run(env: dict[str, str], *args: str) -> str:
@@ -40,16 +76,7 @@ def test_serve_process_end_to_end(service_env):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "server exited early"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+        wait_ready(base, server)
         body = {"kind": "access", "subject": {"email": "smoke@example.no"}}
         created = httpx.post(f"{base}/v1/requests", json=body, headers={"X-API-Key": api_key})
         assert created.status_code == 201, created.text

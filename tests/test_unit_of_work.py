@@ -9,8 +9,6 @@ the commit fail, after every statement of the request succeeded.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.test_smoke_serve import INNSYN, free_port, run
+from tests.test_smoke_serve import run, serving
 
 REFUSE_COMMIT = """
 CREATE OR REPLACE FUNCTION refuse_commit() RETURNS trigger AS $$
@@ -46,29 +44,8 @@ def served(service_env: dict[str, str], backend: str) -> Iterator[tuple[str, dic
         pytest.skip("the failing commit is made with a PostgreSQL deferred trigger")
     env = service_env
     run(env, "migrate")
-    port = free_port()
-    server = subprocess.Popen(
-        [*INNSYN, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "server exited early"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
+    with serving(env) as base:
         yield base, env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.usefixtures("runtime")

@@ -3,45 +3,13 @@ so a client cannot pick the address every per-client limit counts."""
 
 from __future__ import annotations
 
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
 from app.settings import Settings, proxy_options
-from tests.test_smoke_serve import INNSYN, free_port, run
+from tests.test_smoke_serve import run, serving
 
 STATUS = "/v1/requests/req_nothing/status?token=" + "t" * 32
-
-
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [*INNSYN, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "server exited early"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def statuses(base: str, calls: int) -> list[int]:
