@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +12,58 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.problems import PROBLEM_JSON
 
 _access = structlog.get_logger("innsyn.access")
+
+
+async def send_problem(
+    send: Send, scope: Scope, *, status: int, type_: str, title: str, detail: str
+) -> None:
+    """Answer with a problem document from the ASGI layer, before any handler runs."""
+    body = json.dumps(
+        {
+            "type": type_,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path", "").replace("\x00", ""),
+        }
+    ).encode()
+    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def guard_body(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    refused: Callable[[bytes], bool],
+    reject: Callable[[], Awaitable[None]],
+) -> None:
+    """Run ``app``, checking each body chunk as it streams in: the first chunk ``refused``
+    turns down (before the app has answered) gets ``reject``'s answer instead, the app sees a
+    disconnected client, and whatever it answers after that is dropped."""
+    rejected = started = False
+
+    async def checked_receive() -> Message:
+        nonlocal rejected
+        if rejected:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request" and refused(message.get("body", b"")) and not started:
+            rejected = True
+            await reject()
+            return {"type": "http.disconnect"}
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        nonlocal started
+        if not rejected:
+            started = True
+            await send(message)
+
+    await app(scope, checked_receive, guarded_send)
 
 
 class BodySizeLimit:
@@ -24,49 +77,29 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        async def reject() -> None:
+            await send_problem(
+                send,
+                scope,
+                status=413,
+                type_="/problems/payload-too-large",
+                title="Request body too large",
+                detail=f"the body may be at most {self.max_bytes} bytes",
+            )
+
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(scope, send)
+                await reject()
                 return
         received = 0
-        rejected = False
-        started = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes and not started:
-                    # Answer now; the app sees a disconnected client and its reply is dropped.
-                    rejected = True
-                    await self._reject(scope, send)
-                    return {"type": "http.disconnect"}
-            return message
+        def too_large(chunk: bytes) -> bool:
+            nonlocal received
+            received += len(chunk)
+            return received > self.max_bytes
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if not rejected:
-                started = True
-                await send(message)
-
-        await self.app(scope, limited_receive, guarded_send)
-
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "/problems/payload-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"the body may be at most {self.max_bytes} bytes",
-                "instance": scope.get("path", ""),
-            }
-        ).encode()
-        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await guard_body(self.app, scope, receive, send, refused=too_large, reject=reject)
 
 
 class AccessLog:

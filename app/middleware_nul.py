@@ -7,11 +7,9 @@ filter of this service needs one: the caller gets a 422 problem saying so.
 
 from __future__ import annotations
 
-import json
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.problems import PROBLEM_JSON
+from app.middleware import guard_body, send_problem
 
 _ESCAPED = b"\\u0000"
 
@@ -36,42 +34,24 @@ class RefuseNul:
             await _reject(scope, send)
             return
         tail = b""
-        rejected = started = False
 
-        async def checked_receive() -> Message:
-            nonlocal tail, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                chunk = message.get("body", b"")
-                window = tail + chunk
-                tail = window[-(len(_ESCAPED) - 1) :]
-                if (b"\x00" in chunk or _ESCAPED in window) and not started:
-                    rejected = True
-                    await _reject(scope, send)
-                    return {"type": "http.disconnect"}
-            return message
+        def has_nul(chunk: bytes) -> bool:
+            nonlocal tail
+            window = tail + chunk
+            tail = window[-(len(_ESCAPED) - 1) :]
+            return b"\x00" in chunk or _ESCAPED in window
 
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if not rejected:
-                started = True
-                await send(message)
-
-        await self.app(scope, checked_receive, guarded_send)
+        await guard_body(
+            self.app, scope, receive, send, refused=has_nul, reject=lambda: _reject(scope, send)
+        )
 
 
 async def _reject(scope: Scope, send: Send) -> None:
-    body = json.dumps(
-        {
-            "type": "/problems/validation-error",
-            "title": "Invalid input",
-            "status": 422,
-            "detail": "text may not contain the NUL character (U+0000)",
-            "instance": scope.get("path", "").replace("\x00", ""),
-        }
-    ).encode()
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": 422, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(
+        send,
+        scope,
+        status=422,
+        type_="/problems/validation-error",
+        title="Invalid input",
+        detail="text may not contain the NUL character (U+0000)",
+    )
