@@ -185,13 +185,12 @@ def refusal(
 ) -> Letter:
     """Art. 12(4) and pol. § 16(2): reasons, the precise legal reference, and remedies."""
     reason = REASONS[code]
-    en = words.lang(language) == "en"
     return render(
         "refusal",
         language,
         request_id=request_id,
         kind=kind,
-        reason=reason.en if en else reason.nb,
+        reason=reason.text(words.lang(language)),
         law=reason.reference(words.lang(language)),
         explanation=explanation,
         controller=controller,

@@ -42,6 +42,10 @@ class ReasonText:
     kinds: frozenset[RequestKind] = field(default=_ALL)
     needs_evidence: bool = False  # the refusal must note what was checked
 
+    def text(self, language: str) -> str:
+        """The reason in plain words, in the letter's language."""
+        return self.en if language == "en" else self.nb
+
     def reference(self, language: str) -> str:
         """The legal reference in the letter's language."""
         if language == "en" and self.legal_reference_en:

@@ -309,7 +309,6 @@ async def release(
     """End a hold by hand (the invoice was paid…); what it kept is then erased by the
     follow-up erasure returned (to be planned), if anything is left to erase."""
     hold = await get(session, hold_id)
-    hold_rules.end(hold.status, HoldStatus.released)
     hold.reason_ciphertext = rt.cipher.seal(
         {"release_reason": reason}, purpose=f"hold-release:{hold.id}"
     )

@@ -131,16 +131,15 @@ async def completed(rt: Runtime, session: AsyncSession, request: DsrRequest) -> 
 
 def _refused_parts(rt: Runtime, request: DsrRequest) -> list[dict[str, str]]:
     """Each part refused (D9), with the reason in the letter's language and its law."""
-    english = request.language == "en"
     parts = []
-    for part in partial_refusals.for_letter(rt, request):
+    for part in partial_refusals.with_explanations(rt, request):
         reason = refusals.REASONS[refusals.RefusalReason(part["reason_code"])]
         parts.append(
             {
                 "system": str(part.get("system") or ""),
                 "category": str(part.get("category") or ""),
                 "field": str(part.get("field") or ""),
-                "reason": reason.en if english else reason.nb,
+                "reason": reason.text(request.language),
                 "law": reason.reference(request.language),
                 "explanation": str(part.get("explanation") or ""),
             }

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
-from app.domain import kinds, refusals
+from app.domain import kinds
 from app.domain.errors import Conflict, InvalidInput, InvalidTransition
 from app.domain.requests import Action, RequestKind, RequestStatus, require_staff_role
 from app.runtime import Runtime
@@ -40,15 +40,7 @@ async def refuse_part(
     if RequestStatus(request.status) not in _OPEN:
         raise InvalidTransition(f"the request is {request.status}: only an open one")
     kind = RequestKind(request.kind)
-    if not refusals.refusable(body.reason_code, kind):
-        allowed = ", ".join(refusals.kinds_for(body.reason_code))
-        raise InvalidInput(
-            f"reason {body.reason_code.value!r} cannot refuse a request of kind {kind.value!r} "
-            f"(it may refuse: {allowed})",
-            field="reason_code",
-        )
-    if refusals.REASONS[body.reason_code].needs_evidence and not body.evidence:
-        raise InvalidInput("this reason needs the evidence checked", field="evidence")
+    requests.check_refusal(kind, body.reason_code, body.evidence)
     vault = SubjectVault(rt.cipher)
     details = vault.details(request)
     part = await _part(rt, session, request, kind, details, body)
@@ -137,7 +129,7 @@ def refused(details: dict[str, Any]) -> list[dict[str, Any]]:
     return list(details.get(DETAIL, []))
 
 
-def for_letter(rt: Runtime, request: DsrRequest) -> list[dict[str, Any]]:
+def with_explanations(rt: Runtime, request: DsrRequest) -> list[dict[str, Any]]:
     """Each part refused with staff's explanation, in the order refused."""
     vault = SubjectVault(rt.cipher)
     parts = refused(vault.details(request))

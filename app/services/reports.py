@@ -76,12 +76,12 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
 
 def _refuse_parts(rt: Runtime, request: DsrRequest, report: Report, language: str) -> None:
     """D9: a category refused in part gives no records, and says why."""
-    for part in partial_refusals.for_letter(rt, request):
+    for part in partial_refusals.with_explanations(rt, request):
         if part.get("category") is None:
             continue
         reason = refusals.REASONS[refusals.RefusalReason(part["reason_code"])]
         refused = RefusedPart(
-            reason=reason.en if language == "en" else reason.nb,
+            reason=reason.text(language),
             law=reason.reference(language),
             explanation=str(part.get("explanation") or ""),
         )

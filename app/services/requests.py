@@ -29,6 +29,7 @@ from app.domain.errors import (
     VerificationFailed,
 )
 from app.domain.identity import IdentifierKind, Identity, Proof, ProofMethod
+from app.domain.refusals import RefusalReason
 from app.domain.requests import (
     TERMINAL,
     Action,
@@ -586,7 +587,7 @@ async def refuse(
     """Art. 12(4): a written refusal with reasons and the right to complain and go to court."""
     require_staff_role(Action.refuse, principal.roles)
     request = await get(session, request_id, for_update=True)
-    _check_refusal(request, body)
+    check_refusal(RequestKind(request.kind), body.reason_code, body.evidence)
     vault = SubjectVault(rt.cipher)
     request.refusal_code = body.reason_code.value
     vault.add_note(request, "refusal_explanation", body.explanation)
@@ -610,20 +611,18 @@ async def refuse(
     return request
 
 
-def _check_refusal(request: DsrRequest, body: RefuseIn) -> None:
-    """A reason code refuses only the kinds its law covers (e.g. pol. § 16 not an erasure)."""
-    kind = RequestKind(request.kind)
-    if not refusals.refusable(body.reason_code, kind):
-        allowed = ", ".join(refusals.kinds_for(body.reason_code))
+def check_refusal(kind: RequestKind, code: RefusalReason, evidence: str | None) -> None:
+    """A reason code refuses only the kinds its law covers (e.g. pol. § 16 not an erasure),
+    whole or in part, and some need the evidence checked."""
+    if not refusals.refusable(code, kind):
+        allowed = ", ".join(refusals.kinds_for(code))
         raise InvalidInput(
-            f"reason {body.reason_code.value!r} cannot refuse a request of kind "
+            f"reason {code.value!r} cannot refuse a request of kind "
             f"{kind.value!r} (it may refuse: {allowed})",
             field="reason_code",
         )
-    if refusals.REASONS[body.reason_code].needs_evidence and not body.evidence:
-        raise InvalidInput(
-            f"reason {body.reason_code.value!r} needs the evidence checked", field="evidence"
-        )
+    if refusals.REASONS[code].needs_evidence and not evidence:
+        raise InvalidInput(f"reason {code.value!r} needs the evidence checked", field="evidence")
 
 
 async def withdraw(
