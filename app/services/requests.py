@@ -246,7 +246,14 @@ async def create_follow_up(
     )
     proof = Proof(method=ProofMethod.inherited, kinds=proven, at=rt.clock.now())
     await _mark_verified(
-        rt, session, request, SYSTEM, proof=proof, detail={"method": reason}, notify=False
+        rt,
+        session,
+        request,
+        SYSTEM,
+        proof=proof,
+        method=reason,  # why the service filed it (e.g. hold_ended): letters read it
+        detail={"method": reason},
+        notify=False,
     )
     return request
 
@@ -310,6 +317,7 @@ async def _mark_verified(
     principal: Principal,
     *,
     proof: Proof,
+    method: str | None = None,
     detail: dict[str, Any] | None = None,
     notify: bool = True,
     status_token: str | None = None,
@@ -318,9 +326,7 @@ async def _mark_verified(
     is verified as it is filed; the acknowledgement then carries the status link, which a
     person whose request staff filed has no other way to get. Only to a proven address."""
     now = rt.clock.now()
-    request.verification_method = _METHOD_NAMES.get(proof.method, proof.method.value)
-    if detail and "method" in detail and proof.method is ProofMethod.inherited:
-        request.verification_method = str(detail["method"])[:16]
+    request.verification_method = method or _METHOD_NAMES.get(proof.method, proof.method.value)
     request.verification_state = "verified"
     request.verified_at = now
     request.identity = Identity.from_json(request.identity).with_proof(proof).as_json()
