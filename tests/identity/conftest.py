@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from app.connectors.loader import load_registry
-from app.connectors.testing.server import serve_app
 from app.demo.config import secret_environment, write_connectors_file
 from app.demo.data import DemoPaths, create_databases
 from app.demo.peers import DemoPeers, DemoSecrets, running_peers
@@ -38,8 +37,7 @@ REQUESTER = OLA
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[Issuer]:
     issuer = Issuer()
-    with serve_app(issuer.app) as url:
-        issuer.url = url
+    with issuer.served():
         yield issuer
 
 

@@ -6,6 +6,8 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +17,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from app.connectors.testing.server import serve_app
 
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 
@@ -75,6 +79,13 @@ class Issuer:
     async def _jwks(self, _request: Request) -> JSONResponse:
         self.jwks_requests += 1
         return JSONResponse({"keys": [k.public_jwk() for k in self.keys]})
+
+    @contextmanager
+    def served(self) -> Iterator[Issuer]:
+        """Serve discovery and JWKS on a loopback port while the block runs."""
+        with serve_app(self.app) as url:
+            self.url = url
+            yield self
 
     def rotate(self, alg: str = "RS256") -> SigningKey:
         key = SigningKey(alg)

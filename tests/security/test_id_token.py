@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.connectors.testing.server import serve_app
 from app.security import IdTokenVerifier
 from tests.security.oidc_issuer import Issuer
 
@@ -19,8 +18,7 @@ from tests.security.oidc_issuer import Issuer
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[Issuer]:
     issuer = Issuer()
-    with serve_app(issuer.app) as url:
-        issuer.url = url
+    with issuer.served():
         yield issuer
 
 

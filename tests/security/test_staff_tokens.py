@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.connectors.testing.server import serve_app
 from app.security import REMOTE_ALGORITHMS, StaffTokenVerifier, issue_local_token
 from app.settings import Settings
 from tests.conftest import DATA_KEY, SIGNING_KEY
@@ -33,8 +32,7 @@ def issuer() -> Iterator[Issuer]:
     for alg in REMOTE_ALGORITHMS[1:]:  # keys[0] is the RS256 key
         issuer.rotate(alg)
     issuer.rotate("PS256")
-    with serve_app(issuer.app) as url:
-        issuer.url = url
+    with issuer.served():
         yield issuer
 
 
