@@ -30,6 +30,7 @@ from app.routers import webhooks as webhooks_router
 from app.runtime import Runtime
 from app.scheduler import build_scheduler
 from app.settings import Settings, get_settings
+from app.web import install as web
 
 API_VERSION = "1.0.0"
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(webhooks_router.router)
     app.include_router(connectors_router.router)
     app.include_router(ops.router)
+    web.install(app)
     app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLog)

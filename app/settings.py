@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -166,6 +167,44 @@ class Settings(BaseSettings):
         max_length=500,
         description="The data protection officer's contact, printed in every letter when set.",
     )
+    brand_name: str | None = Field(
+        default=None,
+        max_length=120,
+        description="The company's name on the privacy centre and console (default: the "
+        "controller's name).",
+    )
+    brand_colour: str = Field(
+        default="#1f4e79",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="The pages' main colour (#rrggbb); keep it dark enough for white text.",
+    )
+    brand_logo_url: str | None = Field(
+        default=None,
+        pattern=r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$",
+        description="The company's logo on the pages (an https URL or a path on this server).",
+    )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description="Origins that may frame the privacy centre's form (e.g. the company's own "
+        "site, https://www.example.no); none by default.",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The privacy centre's client secret at the person's issuer (ID-porten); "
+        "without it the log-in is a public client with PKCE. The client id is oidc_audience.",
+    )
+    staff_client_id: str | None = Field(
+        default=None,
+        description="The console's client id at the staff issuer (default: staff_audience).",
+    )
+    staff_client_secret: SecretStr | None = Field(
+        default=None, description="The console's client secret at the staff issuer."
+    )
+    console_local_login: bool | None = Field(
+        default=None,
+        description="A one-click staff log-in on the console with the local signing key "
+        "(default: on in development only; never with a staff issuer).",
+    )
     verification_code_minutes: int = 15
     verification_max_attempts: int = 5
     verification_resend_seconds: int = 60
@@ -239,6 +278,18 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + value[len(prefix) :]
         return value
 
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """Each one an origin (scheme, host, optional port): a CSP source list is parsed by
+        browsers, so anything else could widen it."""
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(
+                    "INNSYN_FRAME_ANCESTORS: each entry is an origin such as https://www.example.no"
+                )
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
@@ -283,6 +334,17 @@ class Settings(BaseSettings):
         for name in DEV_KEYS:
             if getattr(self, name) is None:
                 setattr(self, name, SecretStr(stored[name]))
+
+    @property
+    def local_login_allowed(self) -> bool:
+        """The console's one-click log-in: development only, and never beside a real IdP."""
+        if self.staff_issuer is not None or self.signing_key is None or self.env == "production":
+            return False
+        return (
+            self.console_local_login
+            if self.console_local_login is not None
+            else (self.env == "development")
+        )
 
     @property
     def nonce_required(self) -> bool:

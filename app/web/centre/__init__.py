@@ -1,0 +1,2 @@
+"""The privacy centre: the person files a request, proves who they are, follows it and
+downloads the answer."""

@@ -1,0 +1,54 @@
+"""Adds the pages to the app: the style sheets, the privacy centre, the console, and the
+page a forged form gets."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from app.web.centre.routes import router as centre_router
+from app.web.console.routes import router as console_router
+from app.web.csrf import CsrfRefused
+from app.web.render import get_pages
+from app.web.words import words
+
+CENTRE = "/personvern/"
+CONSOLE = "/console/"
+
+
+def install(app: FastAPI) -> None:
+    @app.get("/static/brand.css", include_in_schema=False)
+    async def brand_css(request: Request) -> Response:
+        """The company's colour, as CSS: pages never carry inline styles (CSP)."""
+        colour = get_pages(request).brand.colour  # validated #rrggbb
+        return Response(
+            f":root {{ --brand: {colour}; }}\n",
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    app.mount("/static", StaticFiles(packages=[("app.web", "static")]), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse(CENTRE, status_code=307)
+
+    @app.exception_handler(CsrfRefused)
+    async def forged(request: Request, _: CsrfRefused) -> Response:
+        pages = get_pages(request)
+        lang = pages.language(request)
+        said = words("common", lang)
+        return pages.render(
+            request,
+            "problem.html",
+            area="common",
+            lang=lang,
+            status_code=403,
+            title=said["forged_title"],
+            detail=said["forged_detail"],
+            back=request.url.path,
+        )
+
+    app.include_router(centre_router)
+    app.include_router(console_router)
