@@ -7,7 +7,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from app.domain.requests import Role
 from app.web.centre.routes import router as centre_router
+from app.web.console.auth import LoginNeeded, RoleMissing, login_url
 from app.web.console.routes import router as console_router
 from app.web.csrf import CsrfRefused
 from app.web.render import get_pages
@@ -48,6 +50,27 @@ def install(app: FastAPI) -> None:
             title=said["forged_title"],
             detail=said["forged_detail"],
             back=request.url.path,
+        )
+
+    @app.exception_handler(LoginNeeded)
+    async def log_in_first(request: Request, exc: LoginNeeded) -> Response:
+        return get_pages(request).redirect(login_url(exc.back))
+
+    @app.exception_handler(RoleMissing)
+    async def role_missing(request: Request, exc: RoleMissing) -> Response:
+        pages = get_pages(request)
+        lang = pages.language(request)
+        said = words("console", lang)
+        names = ", ".join(said[f"role_{r.value}"] for r in sorted(exc.roles | {Role.admin}))
+        return pages.render(
+            request,
+            "problem.html",
+            area="console",
+            lang=lang,
+            status_code=403,
+            title=said["role_missing_title"],
+            detail=said["role_missing_detail"].format(roles=names),
+            back="/console/",
         )
 
     app.include_router(centre_router)

@@ -7,28 +7,20 @@ check what an erasure left behind. Polling is bounded; nothing here asserts a du
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-INNSYN = [sys.executable, "-m", "app.cli"]
+from tests.demo.process import Demo, completed, running_demo, settled
+
 CONNECTORS = {"crm", "billing", "intercom", "support-mailbox", "elhub", "paper-archive"}
 MANUAL = "paper-archive"
-POLL_SECONDS = 60.0
 CLAIM_BASES = {"outstanding_claim", "debt_collection", "bookkeeping_primary"}
 
 OLA = {"email": "ola.nordmann@example.no", "name": "Ola Nordmann", "national_id": "30108299920"}
@@ -42,96 +34,11 @@ B2B_CONDITION = "while the person is the registered contact on an active contrac
 OTHERS = ("ola.nordmann@example.no", "per.hansen@example.no", "ingrid.berg@example.no")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Demo:
-    base: str
-    staff: dict[str, str]
-    var_dir: Path
-    process: subprocess.Popen[bytes]
-    approver: dict[str, str]
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def get(self, path: str, **params: str) -> Any:
-        response = httpx.get(self.url(path), headers=self.staff, params=params, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def post(
-        self, path: str, body: dict[str, Any], expected: int = 200, *, approve: bool = False
-    ) -> Any:
-        headers = self.approver if approve else self.staff
-        response = httpx.post(self.url(path), headers=headers, json=body, timeout=10)
-        assert response.status_code == expected, response.text
-        return response.json()
-
-    def wait_for(self, request_id: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        """The staff view once ``done`` holds; fails after POLL_SECONDS."""
-        deadline = time.monotonic() + POLL_SECONDS
-        while True:
-            view: dict[str, Any] = self.get(f"/v1/requests/{request_id}")
-            if done(view):
-                return view
-            assert self.process.poll() is None, "the demo process exited"
-            assert time.monotonic() < deadline, f"request stuck: {_states(view)}"
-            time.sleep(0.2)
-
-
-def _states(view: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
-    return [(t["connector"], t["action"], t["status"], t["last_error"]) for t in view["tasks"]]
-
-
-def _settled(view: dict[str, Any]) -> bool:
-    return bool(view["status"] in ("completed", "awaiting_manual"))
-
-
-def _completed(view: dict[str, Any]) -> bool:
-    return bool(view["status"] == "completed")
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    root = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INNSYN_", "DEMO_"))}
-    env["INNSYN_VAR_DIR"] = str(root / "var")
-    port = free_port()
-    stdout, stderr = root / "stdout.txt", root / "stderr.txt"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [*INNSYN, "demo", "--port", str(port)], env=env, cwd=root, stdout=out, stderr=err
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
-        tokens = {
-            role: subprocess.run(
-                [*INNSYN, "token", "--role", role],
-                env=env,
-                cwd=root,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=True,
-            ).stdout.strip()
-            for role in ("operator", "approver")
-        }
-        yield Demo(
-            base,
-            {"Authorization": f"Bearer {tokens['operator']}"},
-            root / "var",
-            process,
-            {"Authorization": f"Bearer {tokens['approver']}"},
-        )
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    with running_demo(tmp_path_factory.mktemp("demo")) as (demo, stdout, stderr):
+        yield demo
+        process = demo.process
     printed, logged = stdout.read_text(), stderr.read_text()
     assert process.returncode == 0, logged[-3000:]
     assert "Kari Nordmann" in printed and "innsyn token --role operator" in printed
@@ -139,19 +46,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     for person in (OLA, KARI):  # the console lists the demo people; the logs never do
         assert person["email"] not in logged and person["national_id"] not in logged
     assert NILS["email"] not in logged and "999888777" not in logged
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + POLL_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the demo exited before it was ready"
-        assert time.monotonic() < deadline, "the demo did not become ready"
-        time.sleep(0.2)
 
 
 def _file(demo: Demo, kind: str, subject: dict[str, str]) -> str:
@@ -182,7 +76,7 @@ def test_connectors_are_all_healthy(demo: Demo) -> None:
 
 def test_access_request_finds_ola_in_every_system(demo: Demo) -> None:
     request_id = _file(demo, "access", OLA)
-    view = demo.wait_for(request_id, _settled)
+    view = demo.wait_for(request_id, settled)
     assert view["status"] == "awaiting_manual"
     tasks = {t["connector"]: t for t in view["tasks"]}
     assert set(tasks) == CONNECTORS
@@ -198,16 +92,16 @@ def test_access_request_finds_ola_in_every_system(demo: Demo) -> None:
     assert tasks["elhub"]["result"]["external_controller"] == "Elhub"
 
     _complete_manual(demo, request_id, view, "collect")
-    done = demo.wait_for(request_id, _completed)
+    done = demo.wait_for(request_id, completed)
     assert set(done["outcome"]["connectors"]) == CONNECTORS
     assert done["outcome"]["tasks"] == {"succeeded": 6}
 
 
 def test_erasure_for_kari_keeps_only_what_her_unpaid_invoice_holds(demo: Demo) -> None:
     request_id = _file(demo, "erasure", KARI)
-    view = demo.wait_for(request_id, _settled)
+    view = demo.wait_for(request_id, settled)
     _complete_manual(demo, request_id, view, "erase")
-    done = demo.wait_for(request_id, _completed)
+    done = demo.wait_for(request_id, completed)
 
     erased = {
         t["connector"]: {c["category"]: c for c in t["result"]["categories"]}
@@ -279,7 +173,7 @@ def _assert_demo_databases_after_erasure(demo_dir: Path) -> None:
 def test_erasure_for_nils_keeps_his_contact_role_and_erases_the_rest(demo: Demo) -> None:
     """A business customer's contact on an active contract: the role stays, the rest goes."""
     request_id = _file(demo, "erasure", NILS)
-    view = demo.wait_for(request_id, _settled)
+    view = demo.wait_for(request_id, settled)
     _complete_manual(demo, request_id, view, "erase")
     # Elhub is searched by a proven national id only; Nils is known by e-mail, so the
     # operator goes on without it, and the outcome says it was not searched.
@@ -294,7 +188,7 @@ def test_erasure_for_nils_keeps_his_contact_role_and_erases_the_rest(demo: Demo)
         {"note": "not a private customer: no national id to prove"},
     )
     assert skipped["status"] == "cancelled"
-    done = demo.wait_for(request_id, _completed)
+    done = demo.wait_for(request_id, completed)
     assert {
         a["not_searched"] for a in done["outcome"]["connectors"]["elhub"]["actions"].values()
     } == {"identity_not_proven"}
@@ -338,11 +232,11 @@ INGRID = {"email": "ingrid.berg@example.no", "name": "Ingrid Berg"}
 
 def _finish(demo: Demo, request_id: str) -> dict[str, Any]:
     """Wait for the request, closing the paper archive's checklist where it asks for one."""
-    view = demo.wait_for(request_id, _settled)
+    view = demo.wait_for(request_id, settled)
     manual = [t for t in view["tasks"] if t["status"] == "manual"]
     if manual:
         _complete_manual(demo, request_id, view, manual[0]["action"])
-    return demo.wait_for(request_id, _completed)
+    return demo.wait_for(request_id, completed)
 
 
 def _letters_to(demo: Demo, address: str) -> list[str]:
@@ -412,10 +306,10 @@ def test_restriction_for_ingrid_is_lifted_only_after_she_is_told(demo: Demo) -> 
 def test_objections_and_consent_for_ingrid_and_per(demo: Demo) -> None:
     """Art. 7(3), 21(2)-(3) and 21(1): consent data goes, marketing is suppressed for good, and
     an upheld objection erases what was processed on legitimate interest."""
-    withdrawn = demo.wait_for(_file(demo, "withdraw_consent", INGRID), _completed)
+    withdrawn = demo.wait_for(_file(demo, "withdraw_consent", INGRID), completed)
     erased = withdrawn["outcome"]["connectors"]["crm"]["actions"]["erase"]["categories"]
     assert [(c["category"], c["outcome"]) for c in erased] == [("marketing", "erased")]
-    demo.wait_for(_file(demo, "objection", INGRID), _completed)
+    demo.wait_for(_file(demo, "objection", INGRID), completed)
     check = demo.post("/v1/suppression/check", {"email": INGRID["email"]})
     assert check == {"suppressed": True}
 
@@ -426,12 +320,12 @@ def test_objections_and_consent_for_ingrid_and_per(demo: Demo) -> None:
         "verification": {"method": "staff", "note": "demo"},
     }
     request_id = demo.post("/v1/requests", body, expected=201)["id"]
-    assert demo.wait_for(request_id, _settled)["status"] == "awaiting_manual"
+    assert demo.wait_for(request_id, settled)["status"] == "awaiting_manual"
     decision = {"decision": "upheld", "grounds": "Ingen tvingende grunner går foran."}
     demo.post(f"/v1/requests/{request_id}/objection-decision", decision, approve=True)
     decided = demo.get(f"/v1/requests/{request_id}")
     assert decided["outcome"]["objection"]["decision"] == "upheld"
-    follow_up = demo.wait_for(decided["outcome"]["objection"]["follow_up_request_id"], _completed)
+    follow_up = demo.wait_for(decided["outcome"]["objection"]["follow_up_request_id"], completed)
     mailbox = follow_up["outcome"]["connectors"]["support-mailbox"]["actions"]["erase"]
     assert [(c["category"], c["outcome"]) for c in mailbox["categories"]] == [
         ("email_correspondence", "erased")

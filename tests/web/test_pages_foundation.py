@@ -121,3 +121,37 @@ async def test_a_form_passes_only_with_the_token_of_its_own_cookie(probed):
     assert forged.status_code == 403
     client.cookies.set("innsyn_csrf", "another-browser")
     assert (await client.post("/probe-form", data={"csrf_token": token})).status_code == 403
+
+
+async def test_the_console_asks_for_a_log_in_and_returns_after(client):
+    page = await client.get("/console/")
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/login?next=/console/"
+
+
+async def test_the_local_log_in_is_refused_without_the_form_token(client):
+    refused = await client.post("/console/login/local", data={"role": "admin"})
+    assert refused.status_code == 403
+    assert "innsyn_console" not in refused.headers.get("set-cookie", "")
+
+
+async def test_log_in_never_sends_the_browser_to_another_site(runtime):
+    runtime.settings.env = "development"
+    async with _client(create_app(runtime=runtime)) as client:
+        for elsewhere in ("//evil.example/console/", "https://evil.example/", "/console//x"):
+            login = await client.get("/console/login", params={"next": elsewhere})
+            assert 'name="next" value="/console/"' in login.text
+
+
+async def test_the_local_log_in_opens_the_console_with_the_chosen_roles(runtime):
+    runtime.settings.env = "development"
+    async with _client(create_app(runtime=runtime)) as client:
+        login = await client.get("/console/login", params={"next": "/console/"})
+        token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+        done = await client.post(
+            "/console/login/local",
+            data={"csrf_token": token, "role": "auditor", "next": "/console/"},
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/console/"
+        start = await client.get("/console/")
+        assert start.status_code == 200 and "dev-staff" in start.text

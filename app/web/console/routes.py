@@ -1,16 +1,67 @@
-"""``/console/``: the staff pages."""
+"""``/console/``: log-in, log-out and the start page. The queue, the request page, the actions
+and the overviews add their own routers beside this one."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+import logging
+from typing import Annotated
 
-from app.web.forms import PagesDep
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.domain.requests import Role
+from app.security import Principal
+from app.web.console.auth import StaffPage, end_session, safe_next, start_session
+from app.web.forms import FormDep, PagesDep, text
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+log = logging.getLogger("innsyn.console")
+LOCAL_WARNING = (
+    "console: a development log-in signed with the local key; production staff log in "
+    "through the company's identity provider"
+)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def start(request: Request, pages: PagesDep) -> HTMLResponse:
+async def start(request: Request, pages: PagesDep, staff: StaffPage) -> HTMLResponse:
     lang = pages.language(request)
-    return pages.render(request, "console/start.html", area="console", lang=lang)
+    return pages.render(request, "console/start.html", area="console", lang=lang, staff=staff)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(
+    request: Request, pages: PagesDep, next: Annotated[str, Query(max_length=500)] = "/console/"
+) -> HTMLResponse:
+    lang = pages.language(request)
+    return pages.render(
+        request,
+        "console/login.html",
+        area="console",
+        lang=lang,
+        next=safe_next(next),
+        local=pages.settings.local_login_allowed,
+        issuer=pages.settings.staff_issuer,
+        roles=[r.value for r in Role],
+    )
+
+
+@router.post("/login/local")
+async def local_login(request: Request, pages: PagesDep, form: FormDep) -> Response:
+    """Development only: log in with the chosen roles, as ``innsyn token`` would."""
+    if not pages.settings.local_login_allowed:
+        return pages.redirect("/console/login")
+    chosen = [r for r in form.getlist("role") if isinstance(r, str) and r in Role.__members__]
+    if not chosen:
+        return pages.redirect("/console/login")
+    principal = Principal(kind="staff", id="dev-staff", roles=frozenset(Role(r) for r in chosen))
+    log.warning(LOCAL_WARNING)
+    response = pages.redirect(safe_next(text(form, "next")))
+    start_session(pages, request, response, principal)
+    return response
+
+
+@router.post("/logout")
+async def logout(pages: PagesDep, _: FormDep) -> Response:
+    response = pages.redirect("/console/login")
+    end_session(pages, response)
+    return response
