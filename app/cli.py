@@ -35,6 +35,8 @@ def _banner(host: str, port: int) -> str:
     base = f"http://{host}:{port}"
     return (
         f"Innsyn is starting on {base} (API docs at {base}/docs)\n"
+        f"  privacy centre (for the person): {base}/personvern/\n"
+        f"  console (for staff):             {base}/console/\n"
         "  staff token:   innsyn token --role operator   (roles: operator, approver, auditor, "
         "admin)\n"
         "  form API key:  innsyn apikey create --name website\n"

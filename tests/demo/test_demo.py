@@ -43,6 +43,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     assert process.returncode == 0, logged[-3000:]
     assert "Kari Nordmann" in printed and "innsyn token --role operator" in printed
     assert "demo stopped" in printed
+    assert f"{demo.base}/personvern/" in printed and f"{demo.base}/console/" in printed
     for person in (OLA, KARI):  # the console lists the demo people; the logs never do
         assert person["email"] not in logged and person["national_id"] not in logged
     assert NILS["email"] not in logged and "999888777" not in logged
