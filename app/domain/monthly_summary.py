@@ -178,4 +178,6 @@ class Summary:
 def summarise(facts: Sequence[RequestFacts], month: Month, *, count: int = 12) -> Summary:
     months = last_months(month, count)
     per_month = [(m, figures(facts, [m])) for m in months]
-    return Summary(month=month, chosen=per_month[-1][1], months=per_month, year=figures(facts, months))
+    return Summary(
+        month=month, chosen=per_month[-1][1], months=per_month, year=figures(facts, months)
+    )

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app.domain.requests import Role
 from app.web.centre.routes import router as centre_router
 from app.web.console.auth import LoginNeeded, RoleMissing, login_url
+from app.web.console.overviews import router as overviews_router
 from app.web.console.routes import router as console_router
 from app.web.csrf import CsrfRefused
 from app.web.render import get_pages
@@ -75,3 +76,4 @@ def install(app: FastAPI) -> None:
 
     app.include_router(centre_router)
     app.include_router(console_router)
+    app.include_router(overviews_router)
