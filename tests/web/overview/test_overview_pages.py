@@ -9,7 +9,11 @@ import re
 from datetime import timedelta
 from xml.etree import ElementTree
 
+from app.connectors.errors import ConnectorError
+from app.connectors.protocol import Health
 from app.services import webhook_delivery
+from tests.jobs.conftest import file_verified
+from tests.jobs.systems import MemorySystem, registry
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -72,9 +76,9 @@ def facts(page: str) -> dict[str, str]:
 
 
 def cells(page: str, label: str) -> list[str]:
-    """The table row whose heading is ``label``."""
-    row = page.split(f'<th scope="row">{label}</th>')[1].split("</tr>")[0]
-    return re.findall(r"<td>([^<]*)</td>", row)
+    """The cells of the rows headed ``label``, in both tables of the summary."""
+    rows = [r.split("</tr>")[0] for r in page.split(f'<th scope="row">{label}</th>')[1:]]
+    return [c for r in rows for c in re.findall(r"<td>([^<]*)</td>", r)]
 
 
 async def test_the_monthly_summary_counts_exactly(client, staff, clock, console):
@@ -96,14 +100,14 @@ async def test_the_monthly_summary_counts_exactly(client, staff, clock, console)
     assert shown["Requests received"] == "0"
     assert shown["Answered on time"] == "1 (50%)" and shown["Median days to answer"] == "49"
     # April and the eleven months before it: 4 answers, 3 on time, days 4, 10, 49, 49
-    year = cells(april.text, "<strong>The twelve months</strong>")
+    year = cells(april.text, "The twelve months")
     assert year[-8:] == ["6", "4", "3", "75%", "29.5", "1", "1", "1"]
     assert cells(april.text, "March 2026")[-8:] == ["6", "2", "2", "100%", "7", "1", "1", "1"]
 
     norsk = await auditor.get(
         "/console/overview/summary", params={"month": "2026-04", "lang": "nb"}
     )
-    year = cells(norsk.text, "<strong>De tolv månedene</strong>")
+    year = cells(norsk.text, "De tolv månedene")
     assert year[-8:] == ["6", "4", "3", "75\xa0%", "29,5", "1", "1", "1"]
     assert "april 2026" in norsk.text and 'lang="nb"' in norsk.text
 
@@ -194,12 +198,30 @@ async def test_webhooks_show_deliveries_to_admins_only(client, staff, runtime, c
         assert "administrator" in refused.text or "admin" in refused.text
 
 
-async def test_connectors_show_their_health(console, runtime):
+class Broken(MemorySystem):
+    """A system that is down: its check fails, and so does every task."""
+
+    async def check(self) -> Health:
+        return Health(ok=False, detail="no answer from the ledger")
+
+    async def before(self) -> None:
+        raise ConnectorError("the ledger refused the log-in")
+
+
+async def test_connectors_show_their_health_and_recent_failures(runtime, worker, console):
+    runtime.connectors = registry(MemorySystem("crm"), Broken("ledger"))
+    await file_verified(runtime)
+    await worker.run_until_idle()
     page = await (await console("auditor")).get(
         "/console/overview/connectors", params={"lang": "en"}
     )
     assert page.status_code == 200
-    assert "No systems are connected" in page.text or "<table>" in page.text
+    crm = page.text.split('<th scope="row">crm')[1].split("</tr>")[0]
+    ledger = page.text.split('<th scope="row">ledger')[1].split("</tr>")[0]
+    assert "works" in crm and "No failures" in crm and "find data" in crm
+    assert "not working" in ledger and "no answer from the ledger" in ledger
+    assert "1 failed" in ledger and "the ledger refused the log-in" in ledger
+    assert "the customer register" in crm  # the system in words beside its name
 
 
 async def test_every_overview_needs_a_staff_log_in(client):
