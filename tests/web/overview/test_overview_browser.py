@@ -4,13 +4,9 @@ of the page: wide tables scroll inside their own box). Screenshots are kept as a
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 from tests.web.conftest import needs_chromium, screenshot_path
 
 PAGES = ("connectors", "holds", "webhooks", "summary")
-DOCS = Path(__file__).parents[3] / "docs"
 
 
 @needs_chromium
@@ -48,4 +44,3 @@ async def test_every_overview_in_both_languages_on_a_wide_screen_and_a_phone(dem
     assert connectors is not None
     assert "billing" in await page.content() and "works" in await page.content()
     await context.close()
-    shutil.copyfile(screenshot_path("overview-summary-en-1280"), DOCS / "console-summary.png")
