@@ -7,7 +7,7 @@ every download is counted and audited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -101,6 +101,31 @@ async def issue(rt: Runtime, session: AsyncSession, request: DsrRequest, *, acto
 
 async def open_link(rt: Runtime, session: AsyncSession, token: str) -> DsrRequest:
     """The request a link answers; counts the download. Expired or revoked: 410 in words."""
+    link, request = await _working(rt, session, token)
+    now = rt.clock.now()
+    link.downloads += 1
+    link.last_download_at = now
+    session.add(link)
+    await audit.append(
+        session,
+        at=now,
+        actor=f"subject:{request.id}",
+        action="read.answer_link",
+        request_id=request.id,
+        detail={"link": link.id},
+    )
+    return request
+
+
+async def peek(rt: Runtime, session: AsyncSession, token: str) -> tuple[DsrRequest, datetime]:
+    """The request a link answers and when the link expires, for the page that offers its
+    formats: nothing is read from the answer yet, so nothing is counted. Expired or revoked:
+    ``Gone`` in words."""
+    link, request = await _working(rt, session, token)
+    return request, link.expires_at
+
+
+async def _working(rt: Runtime, session: AsyncSession, token: str) -> tuple[AnswerLink, DsrRequest]:
     link = (
         await session.exec(select(AnswerLink).where(AnswerLink.token_hash == token_hash(token)))
     ).first()
@@ -115,18 +140,7 @@ async def open_link(rt: Runtime, session: AsyncSession, token: str) -> DsrReques
         raise Gone(_WORDS["revoked"][language], reason="revoked")
     if link.expires_at <= now:
         raise Gone(_WORDS["expired"][language], reason="expired")
-    link.downloads += 1
-    link.last_download_at = now
-    session.add(link)
-    await audit.append(
-        session,
-        at=now,
-        actor=f"subject:{request.id}",
-        action="read.answer_link",
-        request_id=request.id,
-        detail={"link": link.id},
-    )
-    return request
+    return link, request
 
 
 async def revoke(

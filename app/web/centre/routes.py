@@ -1,16 +1,318 @@
-"""``/personvern/``: the person's pages."""
+"""``/personvern/``: the person's pages. Thin: each calls the use case the API calls, with the
+status token this browser holds (``access``), and renders the answer in plain words."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from datetime import UTC, date, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
-from app.web.forms import PagesDep
+from babel.dates import format_date
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.deps import RuntimeDep, SessionDep, limit
+from app.domain import letter_words
+from app.domain.centre_form import PURPOSES, FormValues, preselect
+from app.domain.errors import (
+    Gone,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    TooManyAttempts,
+    VerificationFailed,
+)
+from app.schemas.requests import CodeIn
+from app.services import answer_links, flows, requests, subject_views
+from app.web.centre import access, idporten
+from app.web.centre.filing import AREA, CENTRE, body_of, file, form_page, problem, too_many
+from app.web.forms import FormDep, PagesDep, text, texts
+from app.web.language import Lang
+from app.web.render import Pages
+from app.web.words import words
 
 router = APIRouter(prefix="/personvern", include_in_schema=False)
+OSLO = ZoneInfo("Europe/Oslo")
+RequestId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^req_[A-Za-z0-9_-]+$")]
+LinkToken = Annotated[str, Path(min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+def long_date(moment: datetime | date, lang: Lang) -> str:
+    """23. desember 2026 / 23 December 2026, on the Norwegian calendar day."""
+    day = moment.astimezone(OSLO).date() if isinstance(moment, datetime) else moment
+    return format_date(day, format="long", locale="nb_NO" if lang == "nb" else "en_GB")
+
+
+def _status_url(request_id: str) -> str:
+    return f"/personvern/requests/{request_id}"
+
+
+def _code_url(request_id: str) -> str:
+    return f"/personvern/requests/{request_id}/code"
 
 
 @router.get("/", response_class=HTMLResponse)
-async def start(request: Request, pages: PagesDep) -> HTMLResponse:
+async def start(
+    request: Request,
+    pages: PagesDep,
+    right: Annotated[str | None, Query(max_length=40)] = None,
+) -> HTMLResponse:
+    """The request form; ``?right=erasure`` chooses the right (the answer links here)."""
+    return form_page(pages, request, pages.language(request), FormValues(right=preselect(right)))
+
+
+@router.post("/", response_class=HTMLResponse)
+async def send(
+    request: Request, rt: RuntimeDep, session: SessionDep, pages: PagesDep, form: FormDep
+) -> Response:
     lang = pages.language(request)
-    return pages.render(request, "centre/start.html", area="centre", lang=lang, framable=True)
+    values = FormValues(
+        right=text(form, "right", limit=40),
+        email=text(form, "email", limit=320),
+        name=text(form, "name", limit=250),
+        phone=text(form, "phone", limit=40),
+        national_id=text(form, "national_id", limit=40),
+        changes=tuple(
+            (text(form, f"change_what_{i}", limit=200), text(form, f"change_value_{i}"))
+            for i in range(1, 4)
+            if text(form, f"change_what_{i}") or text(form, f"change_value_{i}")
+        ),
+        purposes=tuple(p for p in texts(form, "purpose", limit=40) if p in PURPOSES),
+    )
+    body, errors = body_of(values, lang)
+    if body is None:
+        return form_page(pages, request, lang, values, errors, status_code=422)
+    try:
+        if text(form, "confirm") == "idporten" and pages.settings.oidc_issuer:
+            response = pages.redirect("/")
+            try:
+                url = await idporten.start(
+                    rt, pages, request, response, lang=lang, form=values.as_dict()
+                )
+            except idporten.LoginFailed as failed:
+                errors = {"right": failed.reason}
+                return form_page(pages, request, lang, values, errors, status_code=422)
+            response.headers["location"] = url
+            return response
+        return await file(rt, session, pages, request, body, then=_code_url("{id}"))
+    except TooManyAttempts:
+        return too_many(pages, request, lang)
+
+
+@router.get("/callback", response_class=HTMLResponse)
+async def callback(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    pages: PagesDep,
+    state: Annotated[str, Query(max_length=200)] = "",
+    code: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    """The way back from the identity provider: the code for an ID token, then the request
+    is filed with it (its nonce checked by the filing, as the API does)."""
+    login = idporten.pending(rt, pages, request)
+    lang: Lang = "en" if login is not None and login.lang == "en" else pages.language(request)
+    if login is None:
+        expired = {"right": "login_expired"}
+        return form_page(pages, request, lang, FormValues(), expired, status_code=400)
+    values = FormValues.from_dict(login.form)
+    response: Response
+    try:
+        if not code:
+            raise idporten.LoginFailed("login_expired")
+        id_token = await idporten.finish(rt, login, state=state, code=code)
+        body, _ = body_of(values, lang)
+        if body is None:
+            raise idporten.LoginFailed
+        body = body.model_copy(update={"id_token": id_token, "id_token_nonce": login.nonce})
+        response = await file(rt, session, pages, request, body, then=_status_url("{id}"))
+    except idporten.LoginFailed as failed:
+        errors = {"right": failed.reason}
+        response = form_page(pages, request, lang, values, errors, status_code=400)
+    except VerificationFailed as refused:
+        reason = "login_mismatch" if refused.extensions.get("conflicting") else "login_failed"
+        response = form_page(pages, request, lang, values, {"right": reason}, status_code=400)
+    except TooManyAttempts:
+        response = too_many(pages, request, lang)
+    idporten.forget(pages, response)
+    return response
+
+
+def _not_yours(pages: Pages, request: Request, lang: Lang) -> HTMLResponse:
+    return problem(pages, request, lang, 404, "no_access_title", "no_access_detail")
+
+
+def _code_page(
+    pages: Pages,
+    request: Request,
+    lang: Lang,
+    request_id: str,
+    *,
+    error: str | None = None,
+    note: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    said = words(AREA, lang)
+    return pages.render(
+        request,
+        "centre/code.html",
+        area=AREA,
+        lang=lang,
+        status_code=status_code,
+        request_id=request_id,
+        errors={"code": said[error]} if error else {},
+        note=said[note] if note else None,
+    )
+
+
+@router.get("/requests/{request_id}/code", response_class=HTMLResponse)
+async def code_page(request: Request, pages: PagesDep, request_id: RequestId) -> HTMLResponse:
+    lang = pages.language(request)
+    if access.token_for(pages, request, request_id) is None:
+        return _not_yours(pages, request, lang)
+    return _code_page(pages, request, lang, request_id)
+
+
+_CODE_ERRORS = {
+    "the code has expired; ask for a new one": "code_expired",
+}
+
+
+@router.post("/requests/{request_id}/code", response_class=HTMLResponse)
+async def check_code(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    pages: PagesDep,
+    form: FormDep,
+    request_id: RequestId,
+) -> Response:
+    """The e-mail code, through the API's verification flow (same attempts, same limits)."""
+    lang = pages.language(request)
+    if access.token_for(pages, request, request_id) is None:
+        return _not_yours(pages, request, lang)
+    code = text(form, "code", limit=12).replace(" ", "")
+    if len(code) < 4:
+        return _code_page(pages, request, lang, request_id, error="code_missing", status_code=422)
+    try:
+        await limit(rt, request, None, "verify", target=request_id, visitor=None)
+        await flows.verify(rt, session, request_id, principal=CENTRE, body=CodeIn(code=code))
+    except VerificationFailed as failed:
+        error = _CODE_ERRORS.get(failed.detail, "code_wrong")
+        return _code_page(pages, request, lang, request_id, error=error, status_code=422)
+    except TooManyAttempts:
+        return _code_page(pages, request, lang, request_id, error="code_too_many", status_code=429)
+    except InvalidTransition:
+        current = await requests.get(session, request_id)
+        if current.verification_state == "verified":
+            return pages.redirect(_status_url(request_id))
+        return _code_page(pages, request, lang, request_id, error="code_none", status_code=409)
+    return pages.redirect(_status_url(request_id))
+
+
+@router.post("/requests/{request_id}/code/resend", response_class=HTMLResponse)
+async def resend(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    pages: PagesDep,
+    _: FormDep,
+    request_id: RequestId,
+) -> Response:
+    lang = pages.language(request)
+    if access.token_for(pages, request, request_id) is None:
+        return _not_yours(pages, request, lang)
+    try:
+        await limit(rt, request, None, "resend", target=request_id, visitor=None)
+        await requests.resend_code(rt, session, request_id)
+    except (TooManyAttempts, InvalidTransition, NotPermitted):
+        return _code_page(pages, request, lang, request_id, error="resend_refused", status_code=429)
+    return _code_page(pages, request, lang, request_id, note="resent")
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+async def status_page(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    pages: PagesDep,
+    request_id: RequestId,
+    token: Annotated[str | None, Query(min_length=8, max_length=200)] = None,
+) -> Response:
+    """What happens now, the deadline in words, and once finished what each system did."""
+    lang = pages.language(request)
+    if token is not None:  # from a letter's link: into the cookie, out of the address
+        response = pages.redirect(_status_url(request_id))
+        access.remember(pages, request, response, request_id, token)
+        return response
+    held = access.token_for(pages, request, request_id)
+    if held is None:
+        return _not_yours(pages, request, lang)
+    try:
+        await limit(rt, request, None, "status", target=request_id, visitor=None)
+        page = await subject_views.status_page(rt, session, request_id, held)
+    except TooManyAttempts:
+        return too_many(pages, request, lang)
+    except (NotFound, NotPermitted):
+        return _not_yours(pages, request, lang)
+    status = page.status
+    download = status.download_url
+    return pages.render(
+        request,
+        "centre/status.html",
+        area=AREA,
+        lang=lang,
+        page=page,
+        status=status,
+        request_id=request_id,
+        kind_words=letter_words.kind(status.kind.value, lang),
+        due=long_date(status.due_at, lang),
+        extended=long_date(status.extended_due_at, lang) if status.extended_due_at else None,
+        download=download.replace(answer_links.PREFIX, "/personvern/answers/")
+        if download
+        else None,
+        system_words=lambda name: letter_words.system(name, lang),
+        categories_words=lambda cats: letter_words.join(
+            [letter_words.category(c, lang) for c in cats], lang
+        ),
+        fields_words=lambda fields: letter_words.join(
+            [letter_words.field(f, lang) for f in fields], lang
+        ),
+        date_words=lambda day: long_date(day, lang),
+        waiting=", ".join(
+            letter_words.system(s, lang)
+            for s in (status.identity_needed.systems if status.identity_needed else [])
+        ),
+    )
+
+
+@router.get("/answers/{link}", response_class=HTMLResponse)
+async def download_page(
+    request: Request,
+    rt: RuntimeDep,
+    session: SessionDep,
+    pages: PagesDep,
+    link: LinkToken,
+) -> Response:
+    """The answer's formats, each a link to ``/v1/answers/{link}``; nothing is read (or
+    counted) until one is opened. An expired or withdrawn link: plain words."""
+    lang = pages.language(request)
+    try:
+        await limit(rt, request, None, "answer", target=None, visitor=None)
+        _answered, expires_at = await answer_links.peek(rt, session, link)
+    except TooManyAttempts:
+        return too_many(pages, request, lang)
+    except NotFound:
+        return problem(pages, request, lang, 404, "not_found_title", "not_found_detail")
+    except Gone as gone:
+        revoked = gone.extensions.get("reason") == "revoked"
+        detail = "link_revoked" if revoked else "link_expired"
+        return problem(pages, request, lang, 410, "link_expired_title", detail, None)
+    return pages.render(
+        request,
+        "centre/download.html",
+        area=AREA,
+        lang=lang,
+        base=answer_links.PREFIX + link,
+        expires=long_date(expires_at.replace(tzinfo=expires_at.tzinfo or UTC), lang),
+    )
