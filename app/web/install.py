@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app.domain.requests import Role
+from app.web.centre.filing import Shown
 from app.web.centre.routes import router as centre_router
 from app.web.console.auth import LoginNeeded, RoleMissing, login_url
 from app.web.console.overviews import router as overviews_router
@@ -52,6 +53,10 @@ def install(app: FastAPI) -> None:
             detail=said["forged_detail"],
             back=request.url.path,
         )
+
+    @app.exception_handler(Shown)
+    async def shown(_: Request, exc: Shown) -> Response:
+        return exc.response
 
     @app.exception_handler(LoginNeeded)
     async def log_in_first(request: Request, exc: LoginNeeded) -> Response:

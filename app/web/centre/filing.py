@@ -27,6 +27,16 @@ CENTRE = Principal(kind="form", id="privacy-centre")
 AREA = "centre"
 
 
+class Shown(Exception):
+    """A page that answers a refusal (a wrong code, a rejected ID token). Raised rather than
+    returned, so the request's unit of work rolls back first, and what a refusal must leave
+    behind (the try counted, the audit event) is written as the API writes it."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
 def form_page(
     pages: Pages,
     request: Request,

@@ -15,6 +15,7 @@ from app.deps import RuntimeDep, SessionDep, limit
 from app.domain import letter_words
 from app.domain.centre_form import PURPOSES, FormValues, preselect
 from app.domain.errors import (
+    DomainError,
     Gone,
     InvalidTransition,
     NotFound,
@@ -25,7 +26,16 @@ from app.domain.errors import (
 from app.schemas.requests import CodeIn
 from app.services import answer_links, flows, requests, subject_views
 from app.web.centre import access, idporten
-from app.web.centre.filing import AREA, CENTRE, body_of, file, form_page, problem, too_many
+from app.web.centre.filing import (
+    AREA,
+    CENTRE,
+    Shown,
+    body_of,
+    file,
+    form_page,
+    problem,
+    too_many,
+)
 from app.web.forms import FormDep, PagesDep, text, texts
 from app.web.language import Lang
 from app.web.render import Pages
@@ -91,12 +101,14 @@ async def send(
                 )
             except idporten.LoginFailed as failed:
                 errors = {"right": failed.reason}
-                return form_page(pages, request, lang, values, errors, status_code=422)
+                raise Shown(
+                    form_page(pages, request, lang, values, errors, status_code=422)
+                ) from None
             response.headers["location"] = url
             return response
         return await file(rt, session, pages, request, body, then=_code_url("{id}"))
     except TooManyAttempts:
-        return too_many(pages, request, lang)
+        raise Shown(too_many(pages, request, lang)) from None
 
 
 @router.get("/callback", response_class=HTMLResponse)
@@ -134,8 +146,11 @@ async def callback(
         response = form_page(pages, request, lang, values, {"right": reason}, status_code=400)
     except TooManyAttempts:
         response = too_many(pages, request, lang)
+    else:
+        idporten.forget(pages, response)
+        return response
     idporten.forget(pages, response)
-    return response
+    raise Shown(response) from None
 
 
 def _not_yours(pages: Pages, request: Request, lang: Lang) -> HTMLResponse:
@@ -194,20 +209,25 @@ async def check_code(
     code = text(form, "code", limit=12).replace(" ", "")
     if len(code) < 4:
         return _code_page(pages, request, lang, request_id, error="code_missing", status_code=422)
+    if (await requests.get(session, request_id)).verification_state == "verified":
+        return pages.redirect(_status_url(request_id))  # a second tab, or a reload
     try:
         await limit(rt, request, None, "verify", target=request_id, visitor=None)
         await flows.verify(rt, session, request_id, principal=CENTRE, body=CodeIn(code=code))
-    except VerificationFailed as failed:
-        error = _CODE_ERRORS.get(failed.detail, "code_wrong")
-        return _code_page(pages, request, lang, request_id, error=error, status_code=422)
-    except TooManyAttempts:
-        return _code_page(pages, request, lang, request_id, error="code_too_many", status_code=429)
-    except InvalidTransition:
-        current = await requests.get(session, request_id)
-        if current.verification_state == "verified":
-            return pages.redirect(_status_url(request_id))
-        return _code_page(pages, request, lang, request_id, error="code_none", status_code=409)
+    except (VerificationFailed, TooManyAttempts, InvalidTransition) as refused:
+        error, status_code = _code_error(refused)
+        page = _code_page(pages, request, lang, request_id, error=error, status_code=status_code)
+        raise Shown(page) from None
     return pages.redirect(_status_url(request_id))
+
+
+def _code_error(refused: DomainError) -> tuple[str, int]:
+    """The words for a refused code, and the status the API gives it."""
+    if isinstance(refused, TooManyAttempts):
+        return "code_too_many", 429
+    if isinstance(refused, VerificationFailed):
+        return _CODE_ERRORS.get(refused.detail, "code_wrong"), 422
+    return "code_none", 409
 
 
 @router.post("/requests/{request_id}/code/resend", response_class=HTMLResponse)
@@ -226,7 +246,8 @@ async def resend(
         await limit(rt, request, None, "resend", target=request_id, visitor=None)
         await requests.resend_code(rt, session, request_id)
     except (TooManyAttempts, InvalidTransition, NotPermitted):
-        return _code_page(pages, request, lang, request_id, error="resend_refused", status_code=429)
+        page = _code_page(pages, request, lang, request_id, error="resend_refused", status_code=429)
+        raise Shown(page) from None
     return _code_page(pages, request, lang, request_id, note="resent")
 
 
@@ -252,9 +273,9 @@ async def status_page(
         await limit(rt, request, None, "status", target=request_id, visitor=None)
         page = await subject_views.status_page(rt, session, request_id, held)
     except TooManyAttempts:
-        return too_many(pages, request, lang)
+        raise Shown(too_many(pages, request, lang)) from None
     except (NotFound, NotPermitted):
-        return _not_yours(pages, request, lang)
+        raise Shown(_not_yours(pages, request, lang)) from None
     status = page.status
     download = status.download_url
     return pages.render(
@@ -301,13 +322,17 @@ async def download_page(
         await limit(rt, request, None, "answer", target=None, visitor=None)
         _answered, expires_at = await answer_links.peek(rt, session, link)
     except TooManyAttempts:
-        return too_many(pages, request, lang)
+        raise Shown(too_many(pages, request, lang)) from None
     except NotFound:
-        return problem(pages, request, lang, 404, "not_found_title", "not_found_detail")
+        raise Shown(
+            problem(pages, request, lang, 404, "not_found_title", "not_found_detail")
+        ) from None
     except Gone as gone:
         revoked = gone.extensions.get("reason") == "revoked"
         detail = "link_revoked" if revoked else "link_expired"
-        return problem(pages, request, lang, 410, "link_expired_title", detail, None)
+        raise Shown(
+            problem(pages, request, lang, 410, "link_expired_title", detail, None)
+        ) from None
     return pages.render(
         request,
         "centre/download.html",
