@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlencode
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from app.connectors.testing.server import serve_app
@@ -66,15 +69,68 @@ class Issuer:
         self.url = ""
         self.audience = "innsyn-web"
         self.jwks_requests = 0
+        # The authorization-code flow: who logs in (claims of the ID token it issues), the
+        # codes handed out, and what the token endpoint was last asked.
+        self.login_claims: dict[str, Any] = {}
+        self.client_secret: str | None = None
+        self.codes: dict[str, dict[str, str]] = {}
+        self.token_requests: list[dict[str, str]] = []
         self.app = Starlette(
             routes=[
                 Route("/.well-known/openid-configuration", self._discovery),
                 Route("/jwks", self._jwks),
+                Route("/authorize", self._authorize),
+                Route("/token", self._token, methods=["POST"]),
             ]
         )
 
     async def _discovery(self, _request: Request) -> JSONResponse:
-        return JSONResponse({"issuer": self.url, "jwks_uri": f"{self.url}/jwks"})
+        return JSONResponse(
+            {
+                "issuer": self.url,
+                "jwks_uri": f"{self.url}/jwks",
+                "authorization_endpoint": f"{self.url}/authorize",
+                "token_endpoint": f"{self.url}/token",
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )
+
+    async def _authorize(self, request: Request) -> JSONResponse | RedirectResponse:
+        """The person "logs in" at once: back to the client with a code for this request."""
+        q = request.query_params
+        if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256":
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        if q.get("client_id") != self.audience or not q.get("code_challenge"):
+            return JSONResponse({"error": "unauthorized_client"}, status_code=400)
+        code = uuid.uuid4().hex
+        self.codes[code] = {
+            "challenge": q["code_challenge"],
+            "nonce": q.get("nonce", ""),
+            "redirect_uri": q.get("redirect_uri", ""),
+        }
+        query = urlencode({"code": code, "state": q.get("state", "")})
+        return RedirectResponse(f"{q.get('redirect_uri')}?{query}", status_code=302)
+
+    async def _token(self, request: Request) -> JSONResponse:
+        """Exchanges a code once, for the verifier whose S256 challenge it was given."""
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        self.token_requests.append(form)
+        issued = self.codes.pop(form.get("code", ""), None)
+        if issued is None or form.get("grant_type") != "authorization_code":
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        if form.get("redirect_uri") != issued["redirect_uri"]:
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        if base64.urlsafe_b64encode(digest).decode().rstrip("=") != issued["challenge"]:
+            return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        if self.client_secret is not None:
+            expected = base64.b64encode(f"{self.audience}:{self.client_secret}".encode()).decode()
+            if request.headers.get("authorization") != f"Basic {expected}":
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+        claims = {"nonce": issued["nonce"], "jti": uuid.uuid4().hex} | self.login_claims
+        return JSONResponse(
+            {"id_token": self.token(**claims), "token_type": "Bearer", "access_token": "opaque"}
+        )
 
     async def _jwks(self, _request: Request) -> JSONResponse:
         self.jwks_requests += 1
@@ -112,6 +168,14 @@ class Issuer:
     ) -> str:
         key = key or self.keys[0]
         return sign(self.claims(**overrides), key, alg=alg)
+
+
+@pytest.fixture(scope="module", name="issuer")
+def served_issuer() -> Iterator[Issuer]:
+    """The issuer served for a test module (import this fixture where it is needed)."""
+    issuer = Issuer()
+    with issuer.served():
+        yield issuer
 
 
 def sign(claims: dict[str, Any], key: SigningKey, *, alg: str | None = None) -> str:

@@ -7,19 +7,11 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from app.security import IdTokenVerifier
-from tests.security.oidc_issuer import Issuer
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[Issuer]:
-    issuer = Issuer()
-    with issuer.served():
-        yield issuer
+from tests.security.oidc_issuer import Issuer, served_issuer  # noqa: F401 (the fixture)
 
 
 @pytest.fixture
