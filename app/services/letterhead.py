@@ -18,4 +18,4 @@ def controller(rt: Runtime) -> Controller:
 
 def status_url(rt: Runtime, request_id: str, token: str) -> str:
     """The person's status page: status, withdrawal and the answer when it is ready."""
-    return f"{rt.settings.public_base_url}/v1/requests/{request_id}/status?token={token}"
+    return f"{rt.settings.public_base_url}/personvern/requests/{request_id}?token={token}"
