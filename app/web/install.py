@@ -12,6 +12,7 @@ from app.web.centre.filing import Shown
 from app.web.centre.routes import router as centre_router
 from app.web.console.auth import LoginNeeded, RoleMissing, login_url
 from app.web.console.overviews import router as overviews_router
+from app.web.console.queue import router as queue_router
 from app.web.console.routes import router as console_router
 from app.web.csrf import CsrfRefused
 from app.web.render import get_pages
@@ -82,3 +83,4 @@ def install(app: FastAPI) -> None:
     app.include_router(centre_router)
     app.include_router(console_router)
     app.include_router(overviews_router)
+    app.include_router(queue_router)

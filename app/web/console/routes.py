@@ -1,4 +1,4 @@
-"""``/console/``: log-in, log-out and the start page. The queue, the request page, the actions
+"""``/console/``: log-in and log-out. The queue, the request page, the actions
 and the overviews add their own routers beside this one."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.domain.requests import Role
 from app.security import Principal
-from app.web.console.auth import StaffPage, end_session, safe_next, start_session
+from app.web.console.auth import end_session, safe_next, start_session
 from app.web.forms import FormDep, PagesDep, text
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -20,12 +20,6 @@ LOCAL_WARNING = (
     "console: a development log-in signed with the local key; production staff log in "
     "through the company's identity provider"
 )
-
-
-@router.get("/", response_class=HTMLResponse)
-async def start(request: Request, pages: PagesDep, staff: StaffPage) -> HTMLResponse:
-    lang = pages.language(request)
-    return pages.render(request, "console/start.html", area="console", lang=lang, staff=staff)
 
 
 @router.get("/login", response_class=HTMLResponse)

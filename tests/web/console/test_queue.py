@@ -1,0 +1,59 @@
+"""The queue: open requests by legal deadline, filters, an audited search, pages."""
+
+from __future__ import annotations
+
+from app.domain.requests import Role
+from tests.web.console.conftest import OLA, file_request
+
+
+async def test_the_queue_lists_open_requests_nearest_deadline_first(console, client, staff):
+    first = await file_request(client, staff)
+    second = await file_request(client, staff, "erasure", {"email": "kari@example.no"})
+    await console.login(Role.auditor)
+    page = await console.page("/console/")
+    assert first["id"] in page.text and second["id"] in page.text
+    assert page.text.index(first["id"]) < page.text.index(second["id"])
+    assert "innsyn" in page.text.lower() and "Forespørsler" in page.text
+    assert "<td>sletting</td>" in page.text and "<td>venter på saksbehandler</td>" in page.text
+
+
+async def test_filters_narrow_the_queue(console, client, staff):
+    access = await file_request(client, staff)
+    erasure = await file_request(client, staff, "erasure", {"email": "kari@example.no"})
+    await console.login(Role.operator)
+    page = await console.page("/console/", kind="erasure")
+    assert erasure["id"] in page.text and access["id"] not in page.text
+    page = await console.page("/console/", channel="letter")
+    assert erasure["id"] not in page.text and "Ingen forespørsel passer" in page.text
+    page = await console.page("/console/", status="bogus", lang="en")
+    assert erasure["id"] in page.text and "Requests" in page.text
+
+
+async def test_a_search_by_identifier_is_audited(console, client, staff, runtime):
+    ola = await file_request(client, staff)
+    other = await file_request(client, staff, "erasure", {"email": "kari@example.no"})
+    await console.login(Role.operator)
+    page = await console.page("/console/", q=OLA["national_id"])
+    assert ola["id"] in page.text and other["id"] not in page.text
+    audit = await client.get("/v1/audit", headers=staff["auditor"])
+    searches = [e for e in audit.json()["items"] if e["action"] == "read.search"]
+    assert searches and searches[-1]["detail"]["request_ids"] == [ola["id"]]
+    assert searches[-1]["actor"] == "staff:dev-staff"
+    assert OLA["national_id"] not in str(searches)
+
+
+async def test_a_search_that_is_no_identifier_is_said_in_words(console):
+    await console.login(Role.operator)
+    page = await console.page("/console/", q="ola")
+    assert "Skriv en hel e-postadresse" in page.text
+
+
+async def test_the_queue_pages(console, client, staff, monkeypatch):
+    monkeypatch.setattr("app.web.console.queue.PAGE_SIZE", 2)
+    for n in range(3):
+        await file_request(client, staff, subject={"email": f"p{n}@example.no"})
+    await console.login(Role.operator)
+    first = await console.page("/console/")
+    assert "Side 1 av 2" in first.text and "page=2" in first.text
+    second = await console.page("/console/", page="2")
+    assert "Side 2 av 2" in second.text
