@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from app.domain.requests import Role
 from app.web.centre.filing import Shown
 from app.web.centre.routes import router as centre_router
+from app.web.console.actions import router as actions_router
 from app.web.console.auth import LoginNeeded, RoleMissing, login_url
 from app.web.console.overviews import router as overviews_router
 from app.web.console.queue import router as queue_router
+from app.web.console.request_page import router as request_router
 from app.web.console.routes import router as console_router
 from app.web.csrf import CsrfRefused
 from app.web.render import get_pages
@@ -84,3 +86,5 @@ def install(app: FastAPI) -> None:
     app.include_router(console_router)
     app.include_router(overviews_router)
     app.include_router(queue_router)
+    app.include_router(request_router)
+    app.include_router(actions_router)
