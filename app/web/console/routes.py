@@ -13,6 +13,7 @@ from app.domain.requests import Role
 from app.security import Principal
 from app.web.console.auth import end_session, safe_next, start_session
 from app.web.forms import FormDep, PagesDep, text
+from app.web.render import Pages
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 log = logging.getLogger("innsyn.console")
@@ -22,21 +23,29 @@ LOCAL_WARNING = (
 )
 
 
-@router.get("/login", response_class=HTMLResponse)
-async def login_page(
-    request: Request, pages: PagesDep, next: Annotated[str, Query(max_length=500)] = "/console/"
+def render_login(
+    pages: Pages, request: Request, next: str, *, failure: str = "", status_code: int = 200
 ) -> HTMLResponse:
-    lang = pages.language(request)
+    """The log-in page; ``failure`` names the words saying why the last try failed."""
     return pages.render(
         request,
         "console/login.html",
         area="console",
-        lang=lang,
+        lang=pages.language(request),
+        status_code=status_code,
         next=safe_next(next),
         local=pages.settings.local_login_allowed,
         issuer=pages.settings.staff_issuer,
         roles=[r.value for r in Role],
+        failure=failure,
     )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(
+    request: Request, pages: PagesDep, next: Annotated[str, Query(max_length=500)] = "/console/"
+) -> HTMLResponse:
+    return render_login(pages, request, next)
 
 
 @router.post("/login/local")
