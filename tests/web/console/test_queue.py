@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from app.connectors.registry import ConnectorRegistry
 from app.domain.requests import Role
+from tests.api.test_manual_truth import archive
+from tests.jobs.systems import MemorySystem, registry
 from tests.web.console.conftest import OLA, file_request
 
 
@@ -57,3 +62,29 @@ async def test_the_queue_pages(console, client, staff, monkeypatch):
     assert "Side 1 av 2" in first.text and "page=2" in first.text
     second = await console.page("/console/", page="2")
     assert "Side 2 av 2" in second.text
+
+
+async def test_overdue_and_due_soon_are_marked(console, client, staff, clock):
+    await file_request(client, staff)
+    await console.login(Role.operator)
+    assert "fristen" not in (await console.page("/console/")).text.split("<tbody>")[1]
+    clock.advance(timedelta(days=33))
+    assert "fristen nærmer seg" in (await console.page("/console/")).text
+    clock.advance(timedelta(days=10))
+    page = (await console.page("/console/")).text
+    assert "fristen er passert" in page and "fristen nærmer seg" not in page.split("<tbody>")[1]
+
+
+async def test_needs_action_leaves_out_requests_the_systems_are_working_on(
+    console, client, staff, runtime, worker
+):
+    runtime.connectors = ConnectorRegistry.of([archive()])
+    waiting = await file_request(client, staff)
+    await worker.run_until_idle()  # the paper archive waits for staff
+    runtime.connectors = registry(MemorySystem("crm"))
+    working = await file_request(client, staff, subject={"email": "kari@example.no"})
+    await console.login(Role.operator)
+    every = (await console.page("/console/")).text
+    assert waiting["id"] in every and working["id"] in every
+    needing = (await console.page("/console/", action="yes")).text
+    assert waiting["id"] in needing and working["id"] not in needing
