@@ -26,7 +26,16 @@ from app.schemas.holds import HoldCreate
 from app.schemas.requests import CodeIn, ExtendIn, RefuseIn
 from app.schemas.review import ReleaseIn
 from app.security import Principal
-from app.services import flows, holds, recipient_notices, requests, review, tasks
+from app.services import (
+    answer_links,
+    completion,
+    flows,
+    holds,
+    recipient_notices,
+    requests,
+    review,
+    tasks,
+)
 from app.services.recipient_notices import Resolution
 from app.web.console.auth import staff_page
 from app.web.forms import FormDep, PagesDep, text, texts
@@ -67,6 +76,9 @@ ACTIONS: dict[str, ConsoleAction] = {
     "lift_restriction": ConsoleAction("/lift-restriction", APPROVER),
     "decide_objection": ConsoleAction("/objection-decision", APPROVER),
     "resolve_notice": ConsoleAction("/notices/{notice_id}/resolve", APPROVER),
+    "complete_request": ConsoleAction("/complete", OPERATOR),
+    "issue_link": ConsoleAction("/answer-links", OPERATOR),
+    "revoke_links": ConsoleAction("/answer-links/revoke", OPERATOR),
 }
 
 # Why a change was refused, as the notice names it (words in console-actions.*.yaml).
@@ -349,3 +361,26 @@ async def resolve_notice(p: Posted) -> None:
         resolution=resolution,
         reason=_reason(p.form),
     )
+
+
+@_action("complete_request")
+async def complete_request(p: Posted) -> None:
+    statement = text(p.form, "statement", limit=5000)
+    if len(statement) < 10:
+        raise errors.InvalidInput("write what was done and found", field="statement")
+    await completion.complete_with_statement(
+        p.rt, p.session, p.request_id, principal=p.staff, statement=statement
+    )
+
+
+@_action("issue_link")
+async def issue_link(p: Posted) -> None:
+    """A fresh link; the person sees it on their status page (it is not shown here)."""
+    request = await requests.get(p.session, p.request_id)
+    await answer_links.issue(p.rt, p.session, request, actor=p.staff.actor)
+
+
+@_action("revoke_links")
+async def revoke_links(p: Posted) -> None:
+    request = await requests.get(p.session, p.request_id)
+    await answer_links.revoke(p.rt, p.session, request, p.staff)

@@ -270,3 +270,29 @@ async def test_an_approver_lifts_a_restriction(console, client, staff, worker, r
         _path("lift_restriction", created["id"]), {"reason": "the address is correct"}
     )
     assert "begrensningen oppheves" in await _notice(console, done)
+
+
+async def test_an_operator_answers_without_systems_then_manages_the_links(
+    console, client, staff, runtime
+):
+    filed = await file_request(client, staff)  # no system is configured: nothing to search
+    await console.login(Role.operator)
+    page = (await console.page(f"/console/requests/{filed['id']}")).text
+    assert "Svar uten å søke i noe system" in page
+    short = await console.post(_path("complete_request", filed["id"]), {"statement": "none"})
+    assert "ble ikke besvart" in await _notice(console, short)
+    done = await console.post(
+        _path("complete_request", filed["id"]),
+        {"statement": "We hold no customer file on you; the archive was checked by hand."},
+    )
+    assert "Forespørselen er besvart" in await _notice(console, done)
+    assert (await _view(client, staff, filed["id"]))["status"] == "completed"
+
+    made = await console.post(_path("issue_link", filed["id"]))
+    assert "En ny nedlastingslenke er laget" in await _notice(console, made)
+    page = (await console.page(f"/console/requests/{filed['id']}")).text
+    assert "Stopp alle nedlastingslenker" in page and "virker" in page
+    stopped = await console.post(_path("revoke_links", filed["id"]))
+    assert "Alle nedlastingslenker er stoppet" in await _notice(console, stopped)
+    links = (await _view(client, staff, filed["id"]))["answer_links"]
+    assert links and {link["state"] for link in links} == {"revoked"}
