@@ -149,6 +149,13 @@ def _reason(form: FormData, name: str = "reason", *, limit: int = 2000) -> str:
     return value
 
 
+@router.get("/{action:path}", include_in_schema=False)
+async def back_to_the_request(request_id: str, pages: PagesDep) -> RedirectResponse:
+    """An action's address opened (a reload, the "back" link after a refused form): the
+    request page, where its form is."""
+    return pages.redirect(f"/console/requests/{request_id}")
+
+
 @_action("attest")
 async def attest(p: Posted) -> None:
     note, checked = text(p.form, "note", limit=2000), texts(p.form, "checked")

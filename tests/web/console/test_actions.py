@@ -296,3 +296,15 @@ async def test_an_operator_answers_without_systems_then_manages_the_links(
     assert "Alle nedlastingslenker er stoppet" in await _notice(console, stopped)
     links = (await _view(client, staff, filed["id"]))["answer_links"]
     assert links and {link["state"] for link in links} == {"revoked"}
+
+
+async def test_an_action_address_opened_leads_back_to_the_request(console, client, staff):
+    filed = await file_request(client, staff)
+    await console.login(Role.operator)
+    refused = await console.client.post(_path("withdraw", filed["id"]), data={})
+    assert refused.status_code == 403 and _path("withdraw", filed["id"]) in refused.text
+    back = await console.client.get(_path("withdraw", filed["id"]))
+    assert back.status_code == 303
+    assert back.headers["location"] == f"/console/requests/{filed['id']}"
+    answer = await console.page(f"/console/requests/{filed['id']}/answer")
+    assert answer.status_code == 200
