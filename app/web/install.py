@@ -12,8 +12,8 @@ from app.web.centre.filing import Shown
 from app.web.centre.routes import router as centre_router
 from app.web.console.actions import router as actions_router
 from app.web.console.auth import LoginNeeded, RoleMissing, login_url
-from app.web.console.overviews import router as overviews_router
 from app.web.console.oidc import router as oidc_router
+from app.web.console.overviews import router as overviews_router
 from app.web.console.queue import router as queue_router
 from app.web.console.request_page import router as request_router
 from app.web.console.routes import router as console_router
