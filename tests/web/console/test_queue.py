@@ -88,3 +88,11 @@ async def test_needs_action_leaves_out_requests_the_systems_are_working_on(
     assert waiting["id"] in every and working["id"] in every
     needing = (await console.page("/console/", action="yes")).text
     assert waiting["id"] in needing and working["id"] not in needing
+
+
+async def test_every_console_page_has_the_same_menu(console, client, staff):
+    await console.login(Role.auditor)
+    for path in ("/console/", "/console/overview/summary"):
+        page = await console.page(path)
+        for target in ("/console/", "/console/overview/connectors", "/console/overview/summary"):
+            assert f'href="{target}"' in page.text, (path, target)
