@@ -14,7 +14,7 @@ version is assumed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -216,12 +216,42 @@ class SubjectRef(BaseModel):
         return self.proven.customer_ids
 
 
+class FileStream(BaseModel):
+    """A file that belongs to a record (a mail attachment, a scan), handed over as a stream.
+
+    ``open`` is called once per attempt and yields the file's bytes in pieces of any size;
+    Innsyn writes each piece, sealed, as it arrives, so a file of any size never sits in
+    memory whole. A stream that raises leaves the file incomplete: it is never shown, and
+    the attempt fails like any other collect (a transient error is retried).
+
+    Args:
+        name: the file name as the person knows it, e.g. ``kvittering.pdf``.
+        media_type: e.g. ``application/pdf``.
+        size: the size in bytes if known beforehand (a hint; the stored size is what came).
+        open: a function that starts the stream: ``async def`` generator or any async
+            iterable of ``bytes``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=500)
+    media_type: str = Field(default="application/octet-stream", max_length=200)
+    size: int | None = Field(default=None, ge=0)
+    open: Callable[[], AsyncIterable[bytes]] = Field(exclude=True, repr=False)
+
+
 class Record(BaseModel):
-    """One item of the person's data, in one category."""
+    """One item of the person's data, in one category, with any files that belong to it."""
 
     category: str
     id: str = Field(description="Stable id of the item inside the system (row key, UID, …)")
     data: dict[str, Any]
+    files: list[FileStream] = Field(
+        default_factory=list,
+        exclude=True,
+        description="Files of this item (attachments, scans), streamed and stored apart; "
+        "the answer lists them and the zip download holds them.",
+    )
 
 
 class CollectResult(BaseModel):

@@ -39,7 +39,8 @@ def records(
     findings: Sequence[Finding], files: Sequence[Attachment], declared: Collection[str]
 ) -> list[dict[str, Any]]:
     """Records (``category``, ``id``, ``data``) for the report; every category must be one
-    the system declares (its purpose, legal basis and retention go into the answer)."""
+    the system declares (its purpose, legal basis and retention go into the answer). A file's
+    record is ``file-<n>`` (n from 1, in the order given); its bytes are stored apart."""
     used = {f.category for f in findings} | {f.category for f in files}
     unknown = sorted(used - set(declared))
     if unknown:
@@ -65,9 +66,8 @@ def records(
                 "data": {
                     "file_name": file.file_name,
                     "content_type": file.content_type,
-                    "size_bytes": _size(file, n),
+                    "size_bytes": len(content(file, n)),
                     "description": file.description,
-                    "content_base64": file.content_base64,
                 },
             }
         )
@@ -82,9 +82,10 @@ def counts(found: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return per
 
 
-def _size(file: Attachment, n: int) -> int:
+def content(file: Attachment, n: int) -> bytes:
+    """The file's bytes: stored as a file of its own, never inline in the record."""
     try:
-        return len(base64.b64decode(file.content_base64, validate=True))
+        return base64.b64decode(file.content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(
             f"file {n} ({file.file_name}) is not standard base64", field="files"

@@ -54,6 +54,14 @@ def as_amount(value: Decimal, language: str, currency: str | None) -> str:
     return format_decimal(value, format="#,##0.00", locale=locale(language))
 
 
+def as_size(size: int, language: str) -> str:
+    """A file size for a person: ``1,2 MB`` (nb), ``1.2 MB`` (en); decimal units."""
+    for unit, step in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= step:
+            return f"{format_decimal(round(size / step, 1), locale=locale(language))} {unit}"
+    return f"{size} B"
+
+
 def plain_text(value: str) -> str:
     """Markup from a source system (a chat message in HTML) shown as the text it carries."""
     if "<" not in value or ">" not in value:

@@ -127,10 +127,13 @@ WORDS: dict[str, tuple[str, str]] = {
         "Hidden to protect the rights of others (Article 15(4))",
     ),
     "cut": (
-        "Teksten er forkortet her; hele teksten ligger i nedlastingen som fil.",
-        "The text is shortened here; the full text is in the download as a file.",
+        "Teksten er forkortet her; hele teksten ligger som fil i zip-nedlastingen.",
+        "The text is shortened here; the full text is a file in the zip download.",
     ),
     "attachments": ("Vedlegg", "Attachments"),
+    "in_zip": ("ligger som fil i zip-nedlastingen", "is a file in the zip download"),
+    "name_only": ("bare navnet er tatt med", "only the name is included"),
+    "file_right": ("Be om dette", "Ask for this"),
     "main": ("Svar på innsynsbegjæringen", "Answer to your access request"),
     "downloads": ("Last ned", "Download"),
 }

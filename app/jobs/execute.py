@@ -7,7 +7,7 @@ records a collect returns travel separately (``collected``) and are sealed befor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -17,6 +17,7 @@ from app.connectors.protocol import (
     CollectResult,
     Eraser,
     ErasureResult,
+    FileStream,
     HoldFinder,
     HoldFinding,
     Identifiers,
@@ -54,6 +55,10 @@ class Failed:
 Outcome = Succeeded | NeedsPerson | Failed
 
 
+FileSink = Callable[[FileStream], Awaitable[dict[str, Any]]]
+"""Stores one file of a collected record as it streams; returns what the record keeps of it."""
+
+
 class UnexpectedResult(Exception):
     """The connector returned something its protocol does not allow."""
 
@@ -87,11 +92,17 @@ async def attempt(
     params: Mapping[str, Any],
     subject: SubjectRef,
     details: Mapping[str, Any],
+    *,
+    store_file: FileSink | None = None,
 ) -> Outcome:
-    """Run the action once under the instance's timeout; every error comes back classified."""
+    """Run the action once under the instance's timeout; every error comes back classified.
+    The files of collected records stream into ``store_file`` within the same time limit
+    (without one, only their names are kept)."""
     try:
         async with asyncio.timeout(instance.timeout_seconds):
             raw = await _call(instance, action, params, subject, details)
+            if action is TaskAction.collect and isinstance(raw, CollectResult):
+                return await _collected(params, raw, store_file)
         if isinstance(raw, ManualWork):
             return NeedsPerson(instructions=raw.instructions, checklist=list(raw.checklist))
         return _summarise(action, params, raw)
@@ -127,7 +138,7 @@ async def _call(
 
 def _summarise(action: TaskAction, params: Mapping[str, Any], raw: Any) -> Succeeded:
     if action is TaskAction.collect:
-        return _collected(params, _expect(raw, CollectResult))
+        raise UnexpectedResult(f"collect returned {type(raw).__name__}, not CollectResult")
     if action is TaskAction.holds:
         if not isinstance(raw, list) or not all(isinstance(f, HoldFinding) for f in raw):
             raise UnexpectedResult("find_holds returned something other than hold findings")
@@ -140,7 +151,9 @@ def _summarise(action: TaskAction, params: Mapping[str, Any], raw: Any) -> Succe
     return Succeeded({"categories": [c.model_dump(mode="json") for c in changed.categories]})
 
 
-def _collected(params: Mapping[str, Any], found: CollectResult) -> Succeeded:
+async def _collected(
+    params: Mapping[str, Any], found: CollectResult, store_file: FileSink | None
+) -> Succeeded:
     only = params.get("only_categories")
     records = [r for r in found.records if only is None or r.category in only]
     counts: dict[str, int] = {}
@@ -152,12 +165,24 @@ def _collected(params: Mapping[str, Any], found: CollectResult) -> Succeeded:
         "external_controller": found.external_controller,
         "self_service_url": found.self_service_url,
     }
+    dumped = []
+    for record in records:
+        one = record.model_dump(mode="json")
+        if record.files:
+            one["files"] = [await _file(f, store_file) for f in record.files]
+        dumped.append(one)
     collected = {
-        "records": [r.model_dump(mode="json") for r in records],
+        "records": dumped,
         "external_controller": found.external_controller,
         "self_service_url": found.self_service_url,
     }
     return Succeeded(result, collected)
+
+
+async def _file(file: FileStream, store_file: FileSink | None) -> dict[str, Any]:
+    if store_file is None:
+        return {"name": file.name, "media_type": file.media_type, "size": file.size}
+    return await store_file(file)
 
 
 def _expect(raw: Any, kind: type[_T]) -> _T:

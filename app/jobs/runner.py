@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from app.connectors.protocol import FileStream
 from app.connectors.registry import ConnectorInstance
 from app.jobs import execute, metrics
 from app.jobs.dbretry import retrying
@@ -29,6 +30,7 @@ from app.jobs.queue import Claim, claim, heartbeat, release
 from app.jobs.subjects import SubjectCache
 from app.jobs.writeback import AttemptReport, record_attempts
 from app.runtime import Runtime
+from app.services import collected_files
 from app.services import tasks as task_service
 
 log = structlog.get_logger(__name__)
@@ -272,7 +274,12 @@ class Worker:
                 async with asyncio.timeout_at(self._lease_until[held.id]) as watch:
                     self._watches[held.id] = watch
                     outcome = await execute.attempt(
-                        instance, held.action, held.params, subject, details
+                        instance,
+                        held.action,
+                        held.params,
+                        subject,
+                        details,
+                        store_file=self._file_sink(held),
                     )
             except TimeoutError:
                 # No heartbeat renewed the lease in time (paused, cut off from the database):
@@ -292,6 +299,21 @@ class Worker:
             if pending.done.done():
                 self._claims.pop(held.id, None)  # written, or given up: the lease will expire
         _observe(held, event, elapsed, outcome)
+
+    def _file_sink(self, held: Claim) -> execute.FileSink:
+        """Files of a collect stream into the database as the connector yields them."""
+
+        async def store(file: FileStream) -> dict[str, Any]:
+            stored = await collected_files.store_stream(
+                self.rt,
+                request_id=held.request_id,
+                task_id=held.id,
+                attempt=held.attempt,
+                file=file,
+            )
+            return stored.ref()
+
+        return store
 
     def _semaphore(self, instance: ConnectorInstance) -> asyncio.Semaphore:
         if instance.name not in self._semaphores:

@@ -29,8 +29,8 @@ from app.jobs.execute import Failed, NeedsPerson, Outcome, Succeeded
 from app.jobs.policy import RetryPolicy
 from app.jobs.queue import Claim
 from app.runtime import Runtime
+from app.services import collected_files, planning, requests, webhooks
 from app.services import holds as hold_service
-from app.services import planning, requests, webhooks
 from app.services.tasks import audit_tasks, task_event
 
 
@@ -230,6 +230,10 @@ async def _side_effects(
     if not isinstance(outcome, Succeeded):
         return
     if outcome.collected is not None:
+        kept = [
+            f["id"] for r in outcome.collected["records"] for f in r.get("files", []) if "id" in f
+        ]
+        await collected_files.drop_other_attempts(session, task.id, kept)
         blobs.append(
             {
                 "id": new_id("col"),

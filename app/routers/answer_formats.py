@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from app.routers.report_headers import report_headers
+from app.runtime import Runtime
 from app.schemas.report import Report
-from app.services import report_formats
+from app.services import answer_zip, report_formats
 
 Format = Literal["json", "html", "pdf", "portable", "zip"]
 
@@ -26,7 +27,8 @@ CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def respond(report: Report, format_: Format) -> Response:
+def respond(rt: Runtime, report: Report, format_: Format) -> Response:
+    """The zip streams (its files may be large); the other formats are built whole."""
     name = f"innsyn-{report.request.id}"
     if format_ == "html":
         return HTMLResponse(
@@ -39,8 +41,8 @@ def respond(report: Report, format_: Format) -> Response:
             headers=report_headers(html=False, filename=f"{name}.pdf"),
         )
     if format_ == "zip":
-        return Response(
-            report_formats.csv_zip(report),
+        return StreamingResponse(
+            answer_zip.stream(rt, report),
             media_type="application/zip",
             headers=report_headers(html=False, filename=f"{name}.zip"),
         )

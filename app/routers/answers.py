@@ -29,4 +29,4 @@ async def download_answer(
 ) -> Response:
     """The answer in the format asked for; an expired or revoked link answers 410 in words."""
     request = await answer_links.open_link(rt, session, link)
-    return answer_formats.respond(await reports.build(rt, session, request), format_)
+    return answer_formats.respond(rt, await reports.build(rt, session, request), format_)

@@ -261,11 +261,12 @@ async def get_report(
     """The access or portability answer, for staff or for the person (``token``).
 
     ``json`` is the typed answer, ``html`` a page, ``pdf`` the page to keep, ``portable`` the
-    data the person gave (Art. 20), ``zip`` a CSV file per category."""
+    data the person gave (Art. 20), ``zip`` (streamed) a CSV file per category and every stored
+    file (attachments, scans)."""
     request, reader = await request_views.report_reader(session, request_id, caller, token)
     report = await reports.build(rt, session, request)
     await request_views.record_read(rt, session, request, reader, "report")
-    return answer_formats.respond(report, format_)
+    return answer_formats.respond(rt, report, format_)
 
 
 @router.post(

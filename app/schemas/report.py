@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class Party(BaseModel):
@@ -51,8 +51,21 @@ class CategoryFacts(BaseModel):
 
 
 class Attachment(BaseModel):
+    """A file of a record (a mail attachment, a scan)."""
+
     name: str
-    size: int | None = None
+    size: int | None = Field(default=None, description="Bytes; None if not known")
+    size_text: str | None = Field(default=None, description="The size for a person: 1,2 MB")
+    media_type: str | None = None
+    path: str | None = Field(
+        default=None, description="Where the file is in the zip download; None: not stored"
+    )
+    _stored: tuple[str, int] | None = PrivateAttr(default=None)  # file id, CRC-32
+
+    @property
+    def stored(self) -> tuple[str, int] | None:
+        """The stored file behind it (for the zip), never in the JSON."""
+        return self._stored
 
 
 class RefusedPart(BaseModel):
@@ -97,6 +110,7 @@ class Right(BaseModel):
     code: str
     title: str
     text: str
+    url: str | None = Field(default=None, description="Where to file this right")
 
 
 class SummaryItem(BaseModel):

@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import re
-import zipfile
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -87,32 +86,31 @@ def portable(report: Report) -> dict[str, Any]:
     }
 
 
-def csv_zip(report: Report) -> bytes:
-    """One CSV per system and category (labels as headers), the portable JSON beside them."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for s in report.systems:
-            for c in s.categories:
-                if not c.records:
-                    continue
-                keys = list(dict.fromkeys(f.key for r in c.records for f in r.fields))
-                labels = {f.key: f.label for r in c.records for f in r.fields}
-                out = io.StringIO()
-                writer = csv.writer(out)
-                writer.writerow([labels[k] for k in keys])
-                for r in c.records:
-                    by_key = {f.key: f for f in r.fields}
-                    writer.writerow(
-                        [
-                            w.word("redacted", report.language)
-                            if k in by_key and by_key[k].redacted
-                            else (by_key[k].text if k in by_key else "")
-                            for k in keys
-                        ]
-                    )
-                # BOM: spreadsheets then read the Norwegian letters right
-                archive.writestr(f"{s.system}/{c.category}.csv", "\ufeff" + out.getvalue())
-        archive.writestr(
-            "data.json", json.dumps(portable(report), ensure_ascii=False, indent=2, default=str)
-        )
-    return buffer.getvalue()
+def csv_members(report: Report) -> list[tuple[str, bytes]]:
+    """One CSV per system and category (labels as headers), the portable JSON beside them:
+    the small part of the zip download (the files stream in beside them)."""
+    members = []
+    for s in report.systems:
+        for c in s.categories:
+            if not c.records:
+                continue
+            keys = list(dict.fromkeys(f.key for r in c.records for f in r.fields))
+            labels = {f.key: f.label for r in c.records for f in r.fields}
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow([labels[k] for k in keys])
+            for r in c.records:
+                by_key = {f.key: f for f in r.fields}
+                writer.writerow(
+                    [
+                        w.word("redacted", report.language)
+                        if k in by_key and by_key[k].redacted
+                        else (by_key[k].text if k in by_key else "")
+                        for k in keys
+                    ]
+                )
+            # BOM: spreadsheets then read the Norwegian letters right
+            members.append((f"{s.system}/{c.category}.csv", ("\ufeff" + out.getvalue()).encode()))
+    data = json.dumps(portable(report), ensure_ascii=False, indent=2, default=str)
+    members.append(("data.json", data.encode()))
+    return members

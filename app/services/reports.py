@@ -9,7 +9,9 @@ data and answered the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale
 from sqlmodel import col, select
@@ -18,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.connectors.protocol import DataCategory
 from app.db.models import CollectedData, DsrRequest
 from app.db.models.tasks import collected_purpose
-from app.domain import kinds, letter_words, refusals, report_values
+from app.domain import file_names, kinds, letter_words, refusals, report_values
 from app.domain import report_words as w
 from app.domain.errors import InvalidTransition
 from app.domain.holds import HoldStatus
@@ -40,7 +42,8 @@ from app.schemas.report import (
     TransferOut,
 )
 from app.schemas.review import Redaction
-from app.services import holds, partial_refusals, redactions
+from app.services import collected_files, holds, partial_refusals, redactions
+from app.services.collected_files import StoredFile
 
 # Fields that describe a record rather than hold the person's data: shown another way.
 _META = frozenset({"body_truncated", "attachments", "currency"})
@@ -57,12 +60,14 @@ async def build(rt: Runtime, session: AsyncSession, request: DsrRequest) -> Repo
         .where(CollectedData.request_id == request.id)
         .order_by(col(CollectedData.connector))
     )
+    stored = await collected_files.complete(rt, session, request.id)
+    files = _Files(stored, set())
     systems = []
     for row in rows:
         found = rt.cipher.open(row.ciphertext, purpose=collected_purpose(request.id, row.task_id))
         instance = rt.connectors.get(row.connector)
         declared = {c.name: c for c in instance.connector.categories()} if instance else {}
-        systems.append(_system(row.connector, found, declared, language, portable_only))
+        systems.append(_system(row.connector, found, declared, language, portable_only, files))
     kept = [
         _kept(rt, h, language)
         for h in await holds.for_request(rt, session, request)
@@ -121,37 +126,80 @@ def _system(
     declared: dict[str, DataCategory],
     language: str,
     portable_only: bool,
+    files: _Files,
 ) -> SystemAnswer:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for record in found.get("records", []):
         category = declared.get(record["category"])
         if portable_only and category is not None and not category.provided_by_subject:
             continue
-        grouped.setdefault(record["category"], []).append(record["data"])
+        grouped.setdefault(record["category"], []).append(record)
     return SystemAnswer(
         system=name,
         title=_capital(letter_words.system(name, language)),
         external_controller=found.get("external_controller"),
         self_service_url=found.get("self_service_url"),
         categories=[
-            _category(cat, declared.get(cat), records, language)
+            _category(
+                cat,
+                declared.get(cat),
+                records,
+                language,
+                [a for r in records for a in files.of(name, cat, r, language)],
+            )
             for cat, records in sorted(grouped.items())
         ],
     )
 
 
+@dataclass(frozen=True)
+class _Files:
+    """The request's complete files, and the zip paths given out so far."""
+
+    stored: dict[str, StoredFile]
+    taken: set[str]
+
+    def of(
+        self, system: str, category: str, record: dict[str, Any], language: str
+    ) -> list[Attachment]:
+        """A record's files: stored ones with their place in the zip (a half-written one is
+        left out), and names only where the connector gave no content."""
+        out = []
+        for ref in record.get("files") or []:
+            if "id" not in ref:
+                out.append(Attachment(name=str(ref.get("name")), media_type=ref.get("media_type")))
+                continue
+            file = self.stored.get(str(ref["id"]))
+            if file is None:
+                continue
+            one = Attachment(
+                name=file.name,
+                size=file.size,
+                size_text=report_values.as_size(file.size, language),
+                media_type=file.media_type,
+                path=file_names.zip_path(system, category, file.name, self.taken),
+            )
+            one._stored = (file.id, file.crc32)
+            out.append(one)
+        names = record["data"].get("attachments") or []
+        return out + [Attachment(name=str(n)) for n in names if isinstance(names, list)]
+
+
 def _category(
-    name: str, declared: DataCategory | None, records: list[dict[str, Any]], language: str
+    name: str,
+    declared: DataCategory | None,
+    records: list[dict[str, Any]],
+    language: str,
+    attachments: list[Attachment],
 ) -> CategoryAnswer:
-    attachments = [Attachment(name=str(a)) for r in records for a in (r.get("attachments") or [])]
     return CategoryAnswer(
         category=name,
         title=_capital(letter_words.category(name, language)),
         facts=_facts(declared, language),
         provided_by_subject=declared.provided_by_subject if declared else True,
-        records=[_record(r, declared, language) for r in records],
+        records=[_record(r["data"], declared, language) for r in records],
         attachments=attachments,
-        cut=any(bool(r.get("body_truncated")) for r in records),
+        cut=any(bool(r["data"].get("body_truncated")) for r in records),
     )
 
 
@@ -277,12 +325,22 @@ def _report(
         systems=systems,
         kept=kept,
         rights=[
-            Right(code=code, title=w.pick(title, language), text=w.pick(text, language))
+            Right(
+                code=code,
+                title=w.pick(title, language),
+                text=w.pick(text, language),
+                url=_right_url(s.public_base_url, code),
+            )
             for code, title, text in w.RIGHTS
         ],
         how_to_use_rights=w.pick(w.HOW_TO, language).format(contact=contact),
         complaint=w.pick(w.COMPLAINT, language),
     )
+
+
+def _right_url(base: str, code: str) -> str:
+    """The privacy centre's form (``/personvern/``) with this right already chosen."""
+    return f"{base.rstrip('/')}/personvern/?{urlencode({'right': code})}"
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -15,7 +15,7 @@ from app.db.models import CollectedData, DsrRequest, VerificationChallenge
 from app.domain.requests import TERMINAL, Action, RequestStatus
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services import audit, notices
+from app.services import audit, collected_files, notices
 from app.services.requests import transition
 
 
@@ -72,6 +72,7 @@ async def purge_collected(rt: Runtime) -> int:
             await session.exec(
                 delete(CollectedData).where(col(CollectedData.request_id) == request_id)
             )
+            await collected_files.drop_for_request(session, request_id)
             await audit.append(
                 session,
                 at=rt.clock.now(),

@@ -24,7 +24,7 @@ from app.ids import new_id
 from app.jobs.queue import abandoned_on_last_attempt, still_abandoned
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
-from app.services import audit, planning, requests, webhooks
+from app.services import audit, collected_files, planning, requests, webhooks
 
 CLOSABLE = frozenset({TaskStatus.manual, TaskStatus.failed})
 CANCELLABLE = (
@@ -186,6 +186,7 @@ async def complete_by_hand(
         task.result["not_possible"] = not_possible
     if records is not None:
         task.result |= {"records": len(records), "categories": findings.counts(records)}
+        await _store_scans(rt, session, task, records, found[1])
         await _store_found(rt, session, task, records, now)
     if note:
         task.note_ciphertext = rt.cipher.seal(note, purpose=f"task-note:{task.id}")
@@ -218,6 +219,30 @@ def _found_records(
     instance = rt.connectors.get(task.connector)
     declared = [c.name for c in instance.connector.categories()] if instance else []
     return findings.records(items, files, declared)
+
+
+async def _store_scans(
+    rt: Runtime,
+    session: AsyncSession,
+    task: Task,
+    records: list[dict[str, Any]],
+    files: Sequence[Attachment],
+) -> None:
+    """Scans become files of their records, like a mailbox's attachments: in the zip download,
+    listed in the answer. Files of an earlier closing of the same task are replaced."""
+    await collected_files.drop_other_attempts(session, task.id, [])
+    by_id = {r["id"]: r for r in records}
+    for n, file in enumerate(files, start=1):
+        stored = await collected_files.store_bytes(
+            rt,
+            session,
+            request_id=task.request_id,
+            task_id=task.id,
+            name=file.file_name,
+            media_type=file.content_type,
+            content=findings.content(file, n),
+        )
+        by_id[f"file-{n}"]["files"] = [stored.ref()]
 
 
 async def _store_found(

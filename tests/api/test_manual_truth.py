@@ -5,6 +5,8 @@ the task ends as not_possible with the reason the person is told; what staff fou
 from __future__ import annotations
 
 import base64
+import io
+import zipfile
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -169,7 +171,15 @@ async def test_findings_and_a_scan_are_sealed_and_in_the_report_and_the_export(
     }
     scan = records[1]
     assert (scan["file_name"], scan["size_bytes"]) == ("contract-2019.pdf", len(SCAN))
-    assert base64.b64decode(scan["content_base64"]) == SCAN
+    assert "content_base64" not in scan  # the bytes are a file of their own, not in the record
+    [listed] = contracts["attachments"]
+    assert listed["name"] == "contract-2019.pdf" and listed["size"] == len(SCAN)
+    assert listed["media_type"] == "application/pdf"
+    download = await client.get(
+        f"/v1/requests/{request_id}/report", params={"format": "zip"}, headers=staff["operator"]
+    )
+    with zipfile.ZipFile(io.BytesIO(download.content)) as the_zip:
+        assert the_zip.read(listed["path"]) == SCAN
     notes = [{f["key"]: f["value"] for f in r["fields"]} for r in by_name["paper_notes"]["records"]]
     assert notes == [{"description": "Note from a call about a meter"}]
     html = await client.get(

@@ -3,6 +3,7 @@
 from app.db.models.answers import AnswerLink
 from app.db.models.apikeys import ApiKey
 from app.db.models.audit import AuditCheckpoint, AuditEvent, AuditHead
+from app.db.models.files import CollectedFile, CollectedFileChunk
 from app.db.models.holds import LegalHold
 from app.db.models.letters import OutgoingLetter
 from app.db.models.recipients import RecipientNotice
@@ -18,6 +19,8 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "CollectedData",
+    "CollectedFile",
+    "CollectedFileChunk",
     "DeadlineAlert",
     "DsrRequest",
     "LegalHold",
