@@ -1,8 +1,10 @@
 """``imap``: a mailbox (support@, post@, a person's work mailbox) over IMAP.
 
 collect finds every message the person sent or received (From/To/Cc/Bcc), in all
-selectable folders or the configured ones, and returns its headers and text body; erase
-deletes exactly those messages by UID. Each call opens its own connection in a worker
+selectable folders or the configured ones, and returns its headers and text body, with its
+attachments as files streamed part by part (``imap_parts``: never a whole message in
+memory); a body cut short is also handed over whole as a file. erase deletes exactly those
+messages by UID. Each call opens its own connection in a worker
 thread (stdlib ``imaplib``), so instances are safe to call concurrently and hold no socket
 between requests.
 
@@ -15,15 +17,16 @@ from __future__ import annotations
 import asyncio
 import imaplib
 import ssl
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from typing import ClassVar, Literal, TypeVar
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from app.connectors.builtin import imap_parts as parts
 from app.connectors.builtin import imap_wire as wire
-from app.connectors.errors import ConnectorConfigError
+from app.connectors.errors import ConnectorConfigError, ConnectorTransientError
 from app.connectors.protocol import (
     Capability,
     CategoryErasure,
@@ -31,6 +34,7 @@ from app.connectors.protocol import (
     DataCategory,
     ErasureOutcome,
     ErasureResult,
+    FileStream,
     Health,
     Record,
     SubjectRef,
@@ -77,6 +81,14 @@ class ImapConfig(BaseModel):
     )
     timeout_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=200, ge=1, description="UIDs per FETCH command")
+    fetch_budget_bytes: int = Field(
+        default=16_000_000,
+        ge=4096,
+        description="At most this much message text per FETCH command (fewer UIDs if needed)",
+    )
+    part_chunk_bytes: int = Field(
+        default=1_048_576, ge=4096, description="An attachment is downloaded in ranges this big"
+    )
 
 
 class ImapConnector:
@@ -222,8 +234,11 @@ class ImapConnector:
                 candidates.update(int(u) for u in b" ".join(d for d in data if d).split())
         ordered = sorted(candidates)
         found: dict[int, tuple[int | None, bytes]] = {}
-        for start in range(0, len(ordered), self.config.batch_size):
-            batch = ordered[start : start + self.config.batch_size]
+        step = self.config.batch_size
+        if "BODY.PEEK[]" in items:  # bodies: keep one answer within the budget
+            step = max(1, min(step, self.config.fetch_budget_bytes // self.config.fetch_bytes))
+        for start in range(0, len(ordered), step):
+            batch = ordered[start : start + step]
             with wire.classified("UID FETCH"):
                 typ, data = imap.uid("FETCH", wire.uid_set(batch), items)
             wire.check(typ, "UID FETCH", data)
@@ -237,21 +252,96 @@ class ImapConnector:
         items = f"(UID RFC822.SIZE BODY.PEEK[]<0.{self.config.fetch_bytes}>)"
         for folder in self._folders_of_account(imap):
             validity = self._select(imap, folder, readonly=True)
-            for uid, (size, raw) in sorted(self._matching(imap, wanted, items).items()):
+            found = self._matching(imap, wanted, items)
+            shapes = self._structures(imap, list(found))
+            for uid, (size, raw) in sorted(found.items()):
+                text = parts.text_part(shapes[uid], "") if uid in shapes else None
+                data = self._message_data(folder, size, raw, text)
                 records.append(
                     Record(
                         category=self.config.category.name,
                         id=f"{folder.raw}/{validity}/{uid}",
-                        data=self._message_data(folder, size, raw),
+                        data=data,
+                        files=self._files(folder, validity, uid, shapes.get(uid), data),
                     )
                 )
         return records
 
-    def _message_data(self, folder: wire.Folder, size: int | None, raw: bytes) -> dict[str, object]:
+    def _structures(self, imap: imaplib.IMAP4, uids: list[int]) -> dict[int, list[object]]:
+        """UID -> BODYSTRUCTURE of the selected folder's messages."""
+        shapes: dict[int, list[object]] = {}
+        for start in range(0, len(uids), self.config.batch_size):
+            batch = sorted(uids)[start : start + self.config.batch_size]
+            with wire.classified("UID FETCH"):
+                typ, data = imap.uid("FETCH", wire.uid_set(batch), "(UID BODYSTRUCTURE)")
+            wire.check(typ, "UID FETCH", data)
+            shapes.update(parts.structures(data))
+        return shapes
+
+    def _files(
+        self,
+        folder: wire.Folder,
+        validity: str,
+        uid: int,
+        shape: list[object] | None,
+        data: dict[str, object],
+    ) -> list[FileStream]:
+        """The message's attachments, and its whole text when the body shown was cut."""
+        if shape is None:
+            return []
+        found = parts.files(shape)
+        if data["body_truncated"]:
+            text = parts.text_part(shape, str(data.get("subject") or uid)[:80])
+            found += [text] if text is not None else []
+        return [
+            FileStream(
+                name=part.name,
+                media_type=part.media_type,
+                size=part.size,
+                open=lambda part=part: self._stream(folder, validity, uid, part),
+            )
+            for part in found
+        ]
+
+    async def _stream(
+        self, folder: wire.Folder, validity: str, uid: int, part: parts.Part
+    ) -> AsyncIterator[bytes]:
+        """One part's bytes, fetched in ranges on a connection of its own, decoded as they
+        come; the folder must still be the one the record was found in (UIDVALIDITY)."""
+        stack = ExitStack()
+        imap = await asyncio.to_thread(stack.enter_context, self._session())
+        try:
+            if await asyncio.to_thread(self._select, imap, folder, readonly=True) != validity:
+                raise ConnectorTransientError("the mailbox changed while it was read")
+            decoder = parts.Decoder(part.encoding)
+            offset, step = 0, self.config.part_chunk_bytes
+            while True:
+                raw = await asyncio.to_thread(self._range, imap, uid, part.section, offset, step)
+                offset += len(raw)
+                if piece := decoder.feed(raw):
+                    yield piece
+                if len(raw) < step:
+                    break
+            if tail := decoder.finish():
+                yield tail
+        finally:
+            await asyncio.to_thread(stack.close)
+
+    def _range(self, imap: imaplib.IMAP4, uid: int, section: str, offset: int, size: int) -> bytes:
+        with wire.classified("UID FETCH"):
+            typ, data = imap.uid("FETCH", str(uid), f"(BODY.PEEK[{section}]<{offset}.{size}>)")
+        wire.check(typ, "UID FETCH", data)
+        return wire.parse_fetch(data).get(uid, (None, b""))[1]
+
+    def _message_data(
+        self, folder: wire.Folder, size: int | None, raw: bytes, text: parts.Part | None
+    ) -> dict[str, object]:
         message = wire.read_message(raw)
         body, incomplete = wire.plain_text(message)
         limit = self.config.max_body_chars
         cut = size is not None and size > len(raw)
+        if cut and text is not None:  # only the text counts, not the attachments after it
+            cut = not wire.text_complete(message, text.encoded_size)
         return {
             "folder": folder.name,
             "date": wire.header(message, "date"),
@@ -261,7 +351,6 @@ class ImapConnector:
             "subject": wire.header(message, "subject"),
             "body": body[:limit],
             "body_truncated": incomplete or cut or len(body) > limit,
-            "attachments": wire.attachment_names(message),
             "size": size,
         }
 

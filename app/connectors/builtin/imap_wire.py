@@ -148,11 +148,21 @@ def plain_text(message: EmailMessage) -> tuple[str, bool]:
     return text.strip(), False
 
 
-def attachment_names(message: EmailMessage) -> list[str]:
+def text_complete(message: EmailMessage, encoded_size: int) -> bool:
+    """Whether the text part of a message read only in part came whole (its octets, as the
+    server's BODYSTRUCTURE counts them, all arrived, or a part after it began): a big
+    attachment after it does not make the text cut."""
     try:
-        return [str(p.get_filename()) for p in message.iter_attachments() if p.get_filename()]
-    except (ValueError, KeyError, AssertionError):
-        return []
+        part = message.get_body(preferencelist=("plain", "html"))
+        payload = part.get_payload(decode=False) if part is not None else None
+        walked = list(message.walk())
+    except (LookupError, ValueError, KeyError, AssertionError):
+        return False
+    if part is not None and any(p is part for p in walked[:-1]):
+        return True  # the parser met the boundary after it
+    if not isinstance(payload, str):
+        return False
+    return len(payload.encode("utf-8", "surrogateescape")) >= encoded_size - 2
 
 
 def response_code(exc: BaseException | str) -> str:

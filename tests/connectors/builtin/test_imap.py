@@ -6,6 +6,7 @@ Every test here runs on both (the ``account`` fixture is parametrized over them)
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
@@ -15,7 +16,7 @@ from innsyn_peers import imap as imap_peer
 
 from app.connectors.builtin.imap import ImapConnector
 from app.connectors.errors import ConnectorConfigError, ConnectorTransientError
-from app.connectors.protocol import ErasureOutcome, SubjectRef
+from app.connectors.protocol import ErasureOutcome, FileStream, SubjectRef
 from app.connectors.testing import ConnectorContract
 from tests.connectors.builtin.test_imap_support import (
     Account,
@@ -152,11 +153,41 @@ async def test_body_is_the_text_part_and_is_cut(account: Account) -> None:
     by_subject = {r.data["subject"]: r.data for r in records}
     vedlegg = by_subject["Vedlegg"]
     assert vedlegg["body"] == ("Hei, se vedlegget. " * 5)[:30] and vedlegg["body_truncated"]
-    assert vedlegg["attachments"] == ["faktura.pdf"] and vedlegg["size"] > 30_000
+    assert vedlegg["size"] > 30_000
+    by_name = {f.name: f for r in records if r.data["subject"] == "Vedlegg" for f in r.files}
+    assert by_name.keys() == {"faktura.pdf", "Vedlegg.txt"}  # the cut text, whole, as a file
+    whole = (await content(by_name["Vedlegg.txt"])).replace(b"\r\n", b"\n")
+    assert whole.strip() == ("Hei, se vedlegget. " * 5).strip().encode()
     assert by_subject["Html"]["body"] == "Bare\xa0HTML"
     partial = (await account.connector(fetch_bytes=4096).collect(kari_ref())).records
     cut = next(r.data for r in partial if r.data["subject"] == "Vedlegg")
-    assert cut["body"].startswith("Hei, se vedlegget.") and cut["body_truncated"] is True
+    # The message came in part, the text whole: a big attachment does not make the text cut.
+    assert cut["body"] == ("Hei, se vedlegget. " * 5).strip() and cut["body_truncated"] is False
+
+
+async def content(file: FileStream) -> bytes:
+    return b"".join([piece async for piece in file.open()])
+
+
+async def test_attachments_stream_as_files_with_their_bytes(account: Account) -> None:
+    scan = random.Random(7).randbytes(2_500_000)  # several ranges of 1 MiB, base64 on the wire
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = KARI, account.user, "Skanning"
+    message.set_content("Her er skanningen.")
+    message.add_attachment(scan, maintype="image", subtype="png", filename="skann æøå.png")
+    message.add_attachment("Linje én\n" * 2000, subtype="plain", filename="notat.txt",
+                           cte="quoted-printable")  # fmt: skip
+    account.append(message)
+    [record] = (await account.connector(part_chunk_bytes=1_048_576).collect(kari_ref())).records
+    assert "attachments" not in record.data
+    files = {f.name: f for f in record.files}
+    assert files.keys() == {"skann æøå.png", "notat.txt"}
+    assert files["skann æøå.png"].media_type == "image/png"
+    assert await content(files["skann æøå.png"]) == scan
+    note = (await content(files["notat.txt"])).replace(b"\r\n", b"\n")
+    assert note.decode().rstrip("\n") == ("Linje én\n" * 2000).rstrip("\n")  # pymap adds one
+    streamed = [len(p) async for p in files["skann æøå.png"].open()]
+    assert len(streamed) >= 3 and max(streamed) <= 1_048_576  # in ranges, never whole
 
 
 async def test_non_ascii_folder_names_are_decoded(account: Account) -> None:
