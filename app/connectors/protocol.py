@@ -128,6 +128,12 @@ class DataCategory(BaseModel):
         description="Texts per language ({nb: {purpose: ...}}); filled from texts given as "
         "{nb: ..., en: ...}.",
     )
+    recipient_labels: dict[str, str | dict[str, str]] = Field(
+        default_factory=dict,
+        description="How a recipient is named in the answer, per language, e.g. {'your grid "
+        "company': {nb: nettselskapet ditt}}; ``recipients`` keep the names that Art. 19 "
+        "notices are routed by.",
+    )
 
     def text(self, name: str, language: str) -> str:
         """A text in the answer's language, else the one given for all."""
@@ -138,6 +144,14 @@ class DataCategory(BaseModel):
         if self.automated_decisions is None:
             return None
         return _in(self.automated_decisions, language)
+
+    def recipients_in(self, language: str) -> list[str]:
+        """The recipients as the answer names them in ``language`` (else by their names)."""
+        named = []
+        for recipient in self.recipients:
+            label = self.recipient_labels.get(recipient, recipient)
+            named.append(label.get(language, recipient) if isinstance(label, dict) else label)
+        return named
 
     def label(self, field: str, language: str) -> str | None:
         given = self.labels.get(field)

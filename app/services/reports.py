@@ -235,7 +235,7 @@ def _facts(category: DataCategory | None, language: str) -> CategoryFacts:
         purpose=category.text("purpose", language),
         description=category.text("description", language),
         legal_basis=category.text("legal_basis", language),
-        recipients=list(category.recipients),
+        recipients=category.recipients_in(language),
         retention=category.text("retention", language),
         source=_source(category, language),
         automated_decisions=category.automated_decisions_in(language) or unknown,

@@ -90,6 +90,10 @@ class RegistryConnector:
         registry = self.config.controller
         basis = f"GDPR 6(1)(c) legal obligation (FOR-1999-03-11-301, reporting to {registry})"
         recipients = [f"{registry} (independent controller)", "your grid company"]
+        named = {
+            recipients[0]: {"nb": f"{registry} (selvstendig behandlingsansvarlig)"},
+            recipients[1]: {"nb": "nettselskapet ditt"},
+        }
         # A statutory registry in Norway: reported as the law says, decided on by nobody.
         facts: dict[str, Any] = {
             "automated_decisions": {
@@ -129,6 +133,7 @@ class RegistryConnector:
                 purpose=f"Reporting you as our customer to {registry}, as the law requires.",
                 legal_basis=basis,
                 recipients=recipients,
+                recipient_labels=named,
                 retention=f"As long as you are our customer; {registry} keeps its copy under "
                 "its own rules (see its self-service page).",
                 source="You, when you signed the supply contract.",
@@ -141,6 +146,7 @@ class RegistryConnector:
                 purpose="Settlement of your electricity supply through the registry.",
                 legal_basis=basis,
                 recipients=recipients,
+                recipient_labels=named,
                 retention=f"As long as you are our customer; metering values are kept by "
                 f"{registry} for 3 years.",
                 source=f"{registry} and your grid company.",

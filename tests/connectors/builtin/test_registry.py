@@ -216,3 +216,19 @@ async def test_unreachable_registry_is_transient(kari: SubjectRef) -> None:
 def test_config_rejects_a_non_http_url() -> None:
     with pytest.raises(ValueError, match="base_url"):
         RegistryConfig(base_url="ftp://elhub", token="x")  # type: ignore[arg-type]
+
+
+def test_the_categories_speak_norwegian_on_a_norwegian_page() -> None:
+    from app.domain import letter_words
+    from tests.reports.test_answer import NOT_NORWEGIAN
+
+    for category in make("https://registry.invalid").categories():
+        texts = [category.text(name, "nb") for name in ("description", "purpose", "retention")]
+        texts += [category.text("legal_basis", "nb"), category.text("source", "nb")]
+        texts += [*category.recipients_in("nb"), category.automated_decisions_in("nb") or ""]
+        texts.append(letter_words.category(category.name, "nb"))
+        for text in texts:
+            for word in [*NOT_NORWEGIAN, "GDPR", "registry", "grid", "independent"]:
+                assert word not in text, (category.name, text)
+        assert "nettselskapet ditt" in category.recipients_in("nb")
+        assert category.recipients_in("en") == category.recipients  # routing names stay
