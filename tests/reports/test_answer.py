@@ -119,6 +119,20 @@ async def answer(client, staff, runtime, worker, language: str) -> str:
     return str(created.json()["id"])
 
 
+def assert_in_one_language(text: str, language: str) -> None:
+    """Amounts and dates formatted for the language; on a Norwegian page no English word of
+    the list. Used on the HTML source's text, the PDF's text and the browser's innerText."""
+    text = re.sub(r"\s+", " ", text.replace("\xa0", " "))
+    if language == "nb":
+        assert "980,00 kr" in text
+        assert "1. september 2026" in text
+        for word in NOT_NORWEGIAN:
+            assert word not in text, word
+    else:
+        assert "NOK 980.00" in text
+        assert "1 September 2026" in text
+
+
 def text_of(page: str) -> str:
     body = re.sub(r"<style>.*?</style>", "", page, flags=re.DOTALL)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&amp;", "&")
@@ -139,15 +153,9 @@ async def test_the_page_is_in_one_language_with_every_heading(
     text = text_of(page.text)
     for heading in HEADINGS[language]:
         assert heading in text, heading
+    assert_in_one_language(text, language)
     if language == "nb":
-        assert "980,00 kr" in text.replace("\xa0", " ")
-        assert "1. september 2026" in text
         assert "Fakturatekst" in text and "USA" in text and "standardkontraktklausuler" in text
-        for word in NOT_NORWEGIAN:
-            assert word not in text, word
-    else:
-        assert "NOK 980.00" in text.replace("\xa0", " ")
-        assert "1 September 2026" in text
     assert "<b>Testesen</b>" not in page.text  # markup from a source is text, not markup
     assert "Trude Testesen" in text
 
@@ -162,7 +170,7 @@ async def test_pdf_portable_json_and_csv_zip(client, staff, runtime, worker):
     text = re.sub(r"\s+", " ", text.replace("\xa0", " "))
     for heading in HEADINGS["nb"]:
         assert heading.split(" (")[0] in text, heading
-    assert "980,00 kr" in text
+    assert_in_one_language(text, "nb")
     portable = await client.get(url, params={"format": "portable"}, headers=staff["auditor"])
     data = portable.json()
     jsonschema.validate(data, json.loads(SCHEMA.read_text()))
@@ -189,3 +197,15 @@ def test_the_contract_asks_for_decisions_and_transfers():
     checks.check_categories([stated])
     assert stated.legal_basis == "GDPR 6(1)(b) contract"  # the rules read one text
     assert stated.text("legal_basis", "nb") == "avtale, art. 6(1)(b)"
+
+
+async def test_each_right_links_to_the_form_that_files_it(client, staff, runtime, worker):
+    request_id = await answer(client, staff, runtime, worker, "nb")
+    url = f"/v1/requests/{request_id}/report"
+    rights = (await client.get(url, headers=staff["auditor"])).json()["rights"]
+    base = runtime.settings.public_base_url.rstrip("/")
+    links = {r["code"]: r["url"] for r in rights}
+    assert links["erasure"] == f"{base}/personvern/?right=erasure"
+    assert set(links) == {"rectification", "erasure", "restriction", "objection", "portability"}
+    page = (await client.get(url, params={"format": "html"}, headers=staff["auditor"])).text
+    assert f'<a href="{base}/personvern/?right=objection">Be om dette</a>' in page

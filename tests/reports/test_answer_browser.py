@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.test_answer import HEADINGS, answer
+from tests.reports.test_answer import HEADINGS, answer, assert_in_one_language
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "answer"
@@ -52,6 +52,9 @@ async def test_the_page_fits_a_phone_and_a_desktop(client, staff, runtime, worke
                         "document.documentElement.scrollWidth > window.innerWidth"
                     )
                     assert not wide, f"{language} at {width}px scrolls sideways"
+                    # What a reader sees, as the browser laid it out (not the source).
+                    seen = await page.evaluate("document.body.innerText")
+                    assert_in_one_language(seen, language)
                     headings = await page.locator("h2, h3").all_inner_texts()
                     for heading in HEADINGS[language]:
                         assert heading in headings, heading
