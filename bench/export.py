@@ -29,6 +29,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
@@ -55,6 +56,28 @@ def status_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise LookupError(field)
+
+
+class Sampler:
+    """VmRSS every ``interval`` seconds in a thread: the shape behind the peak."""
+
+    def __init__(self, pid: int, interval: float = 1.0) -> None:
+        self.pid, self.interval = pid, interval
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.samples.append(round(status_kb(self.pid, "VmRSS") / 1024, 1))
 
 
 def reset_peak(pid: int) -> None:
@@ -237,12 +260,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             idle_mb = status_kb(server.pid, "VmRSS") / 1024
             staff = {"Authorization": f"Bearer {token(workdir, signing_key)}"}
             print("collecting…", flush=True)
-            request, collect_s = collect(base, staff, server.pid)
+            with Sampler(server.pid, 2.0) as collecting:
+                request, collect_s = collect(base, staff, server.pid)
             collect_peak = status_kb(server.pid, "VmHWM") / 1024
             reset_peak(server.pid)
             print("downloading…", flush=True)
             target = workdir / "answer.zip"
-            size, download_s, chunked = download(base, request, target)
+            with Sampler(server.pid, 0.5) as downloading:
+                size, download_s, chunked = download(base, request, target)
             download_peak = status_kb(server.pid, "VmHWM") / 1024
             files = check(target, crcs)
         finally:
@@ -260,6 +285,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "idle_rss_mb": round(idle_mb, 1),
         "collect_peak_rss_mb": round(collect_peak, 1),
         "download_peak_rss_mb": round(download_peak, 1),
+        "collect_rss_samples_mb": collecting.samples,
+        "download_rss_samples_mb": downloading.samples,
         "collect_seconds": round(collect_s, 1),
         "download_seconds": round(download_s, 1),
         "collect_mb_per_s": round(attachments / 1e6 / collect_s, 1),

@@ -82,7 +82,7 @@ class ImapConfig(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=200, ge=1, description="UIDs per FETCH command")
     fetch_budget_bytes: int = Field(
-        default=16_000_000,
+        default=8_000_000,
         ge=4096,
         description="At most this much message text per FETCH command (fewer UIDs if needed)",
     )
@@ -224,8 +224,9 @@ class ImapConnector:
 
     def _matching(
         self, imap: imaplib.IMAP4, wanted: set[str], items: str
-    ) -> dict[int, tuple[int | None, bytes]]:
-        """UID -> (size, fetched bytes) of the selected folder's messages from/to ``wanted``."""
+    ) -> Iterator[dict[int, tuple[int | None, bytes]]]:
+        """UID -> (size, fetched bytes) of the selected folder's messages from/to ``wanted``,
+        one FETCH at a time, so only one batch of message text is held at once."""
         candidates: set[int] = set()
         with wire.classified("UID SEARCH"):
             for address in sorted(wanted):
@@ -233,7 +234,6 @@ class ImapConnector:
                 wire.check(typ, "UID SEARCH", data)
                 candidates.update(int(u) for u in b" ".join(d for d in data if d).split())
         ordered = sorted(candidates)
-        found: dict[int, tuple[int | None, bytes]] = {}
         step = self.config.batch_size
         if "BODY.PEEK[]" in items:  # bodies: keep one answer within the budget
             step = max(1, min(step, self.config.fetch_budget_bytes // self.config.fetch_bytes))
@@ -242,29 +242,44 @@ class ImapConnector:
             with wire.classified("UID FETCH"):
                 typ, data = imap.uid("FETCH", wire.uid_set(batch), items)
             wire.check(typ, "UID FETCH", data)
-            for uid, (size, raw) in wire.parse_fetch(data).items():
-                if uid in candidates and wire.addresses(raw) & wanted:
-                    found[uid] = (size, raw)
-        return found
+            fetched = wire.parse_fetch(data)
+            del data
+            yield {
+                uid: (size, raw)
+                for uid, (size, raw) in fetched.items()
+                if uid in candidates and wire.addresses(raw) & wanted
+            }
 
     def _collect(self, imap: imaplib.IMAP4, wanted: set[str]) -> list[Record]:
         records: list[Record] = []
         items = f"(UID RFC822.SIZE BODY.PEEK[]<0.{self.config.fetch_bytes}>)"
         for folder in self._folders_of_account(imap):
             validity = self._select(imap, folder, readonly=True)
-            found = self._matching(imap, wanted, items)
-            shapes = self._structures(imap, list(found))
-            for uid, (size, raw) in sorted(found.items()):
-                text = parts.text_part(shapes[uid], "") if uid in shapes else None
-                data = self._message_data(folder, size, raw, text)
-                records.append(
-                    Record(
-                        category=self.config.category.name,
-                        id=f"{folder.raw}/{validity}/{uid}",
-                        data=data,
-                        files=self._files(folder, validity, uid, shapes.get(uid), data),
-                    )
+            for found in self._matching(imap, wanted, items):
+                records += self._records(imap, folder, validity, found)
+        return records
+
+    def _records(
+        self,
+        imap: imaplib.IMAP4,
+        folder: wire.Folder,
+        validity: str,
+        found: dict[int, tuple[int | None, bytes]],
+    ) -> list[Record]:
+        """One batch of matching messages as records, with their files to stream."""
+        shapes = self._structures(imap, list(found))
+        records = []
+        for uid, (size, raw) in sorted(found.items()):
+            text = parts.text_part(shapes[uid], "") if uid in shapes else None
+            data = self._message_data(folder, size, raw, text)
+            records.append(
+                Record(
+                    category=self.config.category.name,
+                    id=f"{folder.raw}/{validity}/{uid}",
+                    data=data,
+                    files=self._files(folder, validity, uid, shapes.get(uid), data),
                 )
+            )
         return records
 
     def _structures(self, imap: imaplib.IMAP4, uids: list[int]) -> dict[int, list[object]]:
@@ -360,7 +375,7 @@ class ImapConnector:
         erased = 0
         for folder in self._folders_of_account(imap):
             self._select(imap, folder, readonly=False)
-            uids = sorted(self._matching(imap, wanted, items))
+            uids = sorted(uid for found in self._matching(imap, wanted, items) for uid in found)
             if not uids:
                 continue
             with wire.classified("UID STORE"):
