@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from app.connectors.protocol import DataCategory, Transfer
 from app.connectors.testing import checks
 from tests.jobs.systems import MemorySystem, category, registry
+from tests.reports.language import NOT_NORWEGIAN
 
 EMAIL = "trude.testesen@example.no"
 SCHEMA = Path(__file__).parents[2] / "openapi" / "portable-export.schema.json"
@@ -43,23 +44,6 @@ HEADINGS = {
         "Transfers to countries outside the EEA",
     ],
 }
-# English words and raw names that must not appear on a Norwegian page.
-NOT_NORWEGIAN = [
-    "customer",
-    "invoice",
-    "purpose",
-    "legal_basis",
-    "retention",
-    "issued_at",
-    "total",
-    "support_notes",
-    "records",
-    "None",
-    "Your",
-    "contract",
-    "the ",
-    "Amount",
-]
 
 
 def system() -> MemorySystem:

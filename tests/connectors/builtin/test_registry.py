@@ -220,7 +220,7 @@ def test_config_rejects_a_non_http_url() -> None:
 
 def test_the_categories_speak_norwegian_on_a_norwegian_page() -> None:
     from app.domain import letter_words
-    from tests.reports.test_answer import NOT_NORWEGIAN
+    from tests.reports.language import NOT_NORWEGIAN
 
     for category in make("https://registry.invalid").categories():
         texts = [category.text(name, "nb") for name in ("description", "purpose", "retention")]
