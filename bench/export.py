@@ -118,7 +118,6 @@ def connectors_file(workdir: Path, host: str, port: int, user: str) -> Path:
     entry = {
         "name": "mailbox",
         "kind": "imap",
-        "timeout_seconds": 3600,
         "config": {
             "host": host,
             "port": port,

@@ -233,10 +233,12 @@ class SubjectRef(BaseModel):
 class FileStream(BaseModel):
     """A file that belongs to a record (a mail attachment, a scan), handed over as a stream.
 
-    ``open`` is called once per attempt and yields the file's bytes in pieces of any size;
-    Innsyn writes each piece, sealed, as it arrives, so a file of any size never sits in
-    memory whole. A stream that raises leaves the file incomplete: it is never shown, and
-    the attempt fails like any other collect (a transient error is retried).
+    ``open`` is called once per attempt, after ``collect`` returned, and yields the file's
+    bytes in pieces of any size; Innsyn writes each piece, sealed, as it arrives, so a file
+    of any size never sits in memory whole. There is no limit on the whole stream, but each
+    piece must come within the instance's ``timeout_seconds``. A stream that raises (or
+    stalls) leaves the file incomplete: it is never shown, and the attempt fails like any
+    other collect (a transient error is retried).
 
     Args:
         name: the file name as the person knows it, e.g. ``kvittering.pdf``.

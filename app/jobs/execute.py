@@ -7,7 +7,7 @@ records a collect returns travel separately (``collected``) and are sealed befor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -96,13 +96,14 @@ async def attempt(
     store_file: FileSink | None = None,
 ) -> Outcome:
     """Run the action once under the instance's timeout; every error comes back classified.
-    The files of collected records stream into ``store_file`` within the same time limit
-    (without one, only their names are kept)."""
+    The files of collected records then stream into ``store_file`` (without one, only their
+    names are kept): a file may take as long as its size needs, but each piece must come
+    within the timeout, so a stalled stream is cut off and a big one is not."""
     try:
         async with asyncio.timeout(instance.timeout_seconds):
             raw = await _call(instance, action, params, subject, details)
-            if action is TaskAction.collect and isinstance(raw, CollectResult):
-                return await _collected(params, raw, store_file)
+        if action is TaskAction.collect and isinstance(raw, CollectResult):
+            return await _collected(params, raw, store_file, instance.timeout_seconds)
         if isinstance(raw, ManualWork):
             return NeedsPerson(instructions=raw.instructions, checklist=list(raw.checklist))
         return _summarise(action, params, raw)
@@ -152,7 +153,7 @@ def _summarise(action: TaskAction, params: Mapping[str, Any], raw: Any) -> Succe
 
 
 async def _collected(
-    params: Mapping[str, Any], found: CollectResult, store_file: FileSink | None
+    params: Mapping[str, Any], found: CollectResult, store_file: FileSink | None, pace: float
 ) -> Succeeded:
     only = params.get("only_categories")
     records = [r for r in found.records if only is None or r.category in only]
@@ -169,7 +170,7 @@ async def _collected(
     for record in records:
         one = record.model_dump(mode="json")
         if record.files:
-            one["files"] = [await _file(f, store_file) for f in record.files]
+            one["files"] = [await _file(_paced(f, pace), store_file) for f in record.files]
         dumped.append(one)
     collected = {
         "records": dumped,
@@ -177,6 +178,22 @@ async def _collected(
         "self_service_url": found.self_service_url,
     }
     return Succeeded(result, collected)
+
+
+def _paced(file: FileStream, seconds: float) -> FileStream:
+    """The same file, cut off when a piece does not come within ``seconds``."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        stream = aiter(file.open())
+        while True:
+            try:
+                async with asyncio.timeout(seconds):
+                    piece = await anext(stream)
+            except StopAsyncIteration:
+                return
+            yield piece
+
+    return file.model_copy(update={"open": pieces})
 
 
 async def _file(file: FileStream, store_file: FileSink | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@ listed in every format, and delivered in a zip that is streamed to the person.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import time
@@ -45,9 +46,9 @@ class Scanner:
     config_model: ClassVar[type[BaseModel]] = BaseModel
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.collect})
 
-    def __init__(self, breaks: int = 0) -> None:
+    def __init__(self, breaks: int = 0, pause: float = 0.0, stall: float = 0.0) -> None:
         self.name = "scanner"
-        self.breaks = breaks
+        self.breaks, self.pause, self.stall = breaks, pause, stall
 
     def categories(self) -> Sequence[DataCategory]:
         return [
@@ -74,6 +75,7 @@ class Scanner:
             for start in range(0, len(SCAN), 100_000):
                 if broken and start >= 1_500_000:
                     raise ConnectorPermanentError("the scanner went away")
+                await asyncio.sleep(self.stall if start == 1_000_000 else self.pause)
                 yield SCAN[start : start + 100_000]
 
         scan = FileStream(name="brev.png", media_type="image/png", size=len(SCAN), open=content)
@@ -96,9 +98,10 @@ async def filed(client, staff, language: str = "nb") -> str:
     return str(created.json()["id"])
 
 
-def scanner(breaks: int = 0) -> ConnectorRegistry:
+def scanner(timeout: float = 30.0, **behaviour: Any) -> ConnectorRegistry:
+    connector = Scanner(**behaviour)
     return ConnectorRegistry.of(
-        [ConnectorInstance(name="scanner", kind="scanner", connector=Scanner(breaks=breaks))]
+        [ConnectorInstance("scanner", "scanner", connector, timeout_seconds=timeout)]
     )
 
 
@@ -145,6 +148,25 @@ async def test_a_stored_file_is_listed_in_every_format_and_in_the_zip(
         f"/v1/requests/{request_id}/report", params={"format": "html"}, headers=staff["operator"]
     )
     assert "brev.png (image/png, 2,3 MB): ligger som fil i zip-nedlastingen" in page.text
+
+
+async def test_a_file_may_take_longer_than_the_timeout_but_may_not_stall(
+    client, staff, runtime, worker
+):
+    runtime.connectors = scanner(timeout=0.3, pause=0.02)  # 23 pieces: ~0.5 s in all
+    request_id = await filed(client, staff)
+    await worker.run_until_idle()
+    async with runtime.db.session() as session:
+        assert len(await collected_files.complete(runtime, session, request_id)) == 1
+
+    runtime.connectors = scanner(timeout=0.3, stall=1.0)  # one piece never comes in time
+    request_id = await filed(client, staff)
+    await worker.run_until_idle()
+    view = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
+    [task] = view.json()["tasks"]
+    assert task["error_kind"] == "timeout"
+    async with runtime.db.session() as session:
+        assert await collected_files.complete(runtime, session, request_id) == {}
 
 
 def _mail(account: Account) -> bytes:
