@@ -61,11 +61,16 @@ class Attachment(BaseModel):
         default=None, description="Where the file is in the zip download; None: not stored"
     )
     _stored: tuple[str, int] | None = PrivateAttr(default=None)  # file id, CRC-32
+    _record: int | None = PrivateAttr(default=None)  # the record it belongs to
 
     @property
     def stored(self) -> tuple[str, int] | None:
         """The stored file behind it (for the zip), never in the JSON."""
         return self._stored
+
+    @property
+    def record(self) -> int | None:
+        return self._record
 
 
 class RefusedPart(BaseModel):

@@ -113,6 +113,10 @@ def _withhold(report: Report, withheld: list[Redaction], language: str) -> None:
                     continue
                 if item.record >= len(category.records):
                     continue
+                if item.field is None:  # a withheld item's files are withheld with it
+                    category.attachments = [
+                        a for a in category.attachments if a.record != item.record
+                    ]
                 for field in category.records[item.record].fields:
                     if item.field is None or field.key == item.field:
                         field.redacted = True
@@ -145,7 +149,7 @@ def _system(
                 declared.get(cat),
                 records,
                 language,
-                [a for r in records for a in files.of(name, cat, r, language)],
+                [a for i, r in enumerate(records) for a in files.of(name, cat, r, i, language)],
             )
             for cat, records in sorted(grouped.items())
         ],
@@ -160,7 +164,7 @@ class _Files:
     taken: set[str]
 
     def of(
-        self, system: str, category: str, record: dict[str, Any], language: str
+        self, system: str, category: str, record: dict[str, Any], index: int, language: str
     ) -> list[Attachment]:
         """A record's files: stored ones with their place in the zip (a half-written one is
         left out), and names only where the connector gave no content."""
@@ -182,7 +186,10 @@ class _Files:
             one._stored = (file.id, file.crc32)
             out.append(one)
         names = record["data"].get("attachments") or []
-        return out + [Attachment(name=str(n)) for n in names if isinstance(names, list)]
+        out += [Attachment(name=str(n)) for n in names if isinstance(names, list)]
+        for one in out:
+            one._record = index
+        return out
 
 
 def _category(

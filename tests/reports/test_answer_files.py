@@ -169,6 +169,27 @@ async def test_a_file_may_take_longer_than_the_timeout_but_may_not_stall(
         assert await collected_files.complete(runtime, session, request_id) == {}
 
 
+async def test_a_withheld_item_takes_its_files_with_it(client, staff, runtime, worker):
+    runtime.settings = runtime.settings.model_copy(update={"review_answers": True})
+    runtime.connectors = scanner()
+    request_id = await filed(client, staff)
+    await worker.run_until_idle()
+    url = f"/v1/requests/{request_id}"
+    withheld = {
+        "redactions": [
+            {"system": "scanner", "category": "scans", "record": 0, "reason": "another person"}
+        ]
+    }
+    released = await client.post(f"{url}/release", json=withheld, headers=staff["approver"])
+    assert released.status_code == 200, released.text
+    answer = (await client.get(f"{url}/report", headers=staff["operator"])).json()
+    [category] = answer["systems"][0]["categories"]
+    assert category["attachments"] == []
+    got = await client.get(f"{url}/report", params={"format": "zip"}, headers=staff["operator"])
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("files/")]
+
+
 def _mail(account: Account) -> bytes:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = KARI, account.user, "Skanning"
