@@ -126,4 +126,4 @@ async def answer(
     found = await requests.get(session, request_id)
     report = await reports.build(rt, session, found)
     await request_views.record_read(rt, session, found, staff, "report")
-    return answer_formats.respond(report, "html")
+    return answer_formats.respond(rt, report, "html")
