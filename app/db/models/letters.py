@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.db.types import UTCDateTime
+from app.domain.deliveries import LetterStatus
 
-
-class LetterStatus(StrEnum):
-    pending = "pending"  # committed, waiting to leave (at or after ``next_attempt_at``)
-    sending = "sending"  # claimed by one sender until ``lease_expires_at``
-    sent = "sent"  # handed to the mail server (or the outbox folder); content dropped
-    failed = "failed"  # out of attempts: staff see it and reach the person another way
-    to_post = "to_post"  # no e-mail address: a printable letter waits for staff to post it
-    posted = "posted"  # staff printed and posted it; content dropped
+__all__ = ["LetterStatus", "OutgoingLetter"]
 
 
 class OutgoingLetter(SQLModel, table=True):
