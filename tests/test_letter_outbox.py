@@ -153,9 +153,9 @@ async def test_a_letter_out_of_attempts_is_failed_for_staff(runtime, client, sta
         outbox=runtime.settings.outbox_dir,
     )
     request_id = await file_verified(runtime, "access", email=PERSON)
-    for _ in range(letter_outbox.MAX_ATTEMPTS):
+    for _ in range(letter_outbox.RETRY.attempts):
         clock.advance(timedelta(hours=2))
         await letter_outbox.deliver_due(runtime)
     view = (await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
     [ack] = [x for x in view["letters"] if x["kind"] == "acknowledgement"]
-    assert (ack["status"], ack["attempts"]) == ("failed", letter_outbox.MAX_ATTEMPTS)
+    assert (ack["status"], ack["attempts"]) == ("failed", letter_outbox.RETRY.attempts)

@@ -38,6 +38,7 @@ from app.jobs.policy import Failure
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
 from app.services import flows, holds
+from app.store.outbox import skip_locked
 
 log = structlog.get_logger(__name__)
 
@@ -148,9 +149,8 @@ async def _claim_due(rt: Runtime, limit: int) -> list[Claim]:
                 .order_by(col(LegalHold.last_checked_at).asc().nulls_first(), col(LegalHold.id))
                 .limit(limit)
             )
-            if not rt.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            claims += [_claim(rt, session, h, instance) for h in await session.exec(query)]
+            due = await session.exec(skip_locked(query, rt.db))
+            claims += [_claim(rt, session, h, instance) for h in due]
     return claims
 
 

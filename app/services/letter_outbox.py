@@ -5,8 +5,8 @@ nothing, and a transaction run again (a retried write-back) queues it again only
 that commits. Once the unit of work has committed, its letters are sent at once; what could
 not be sent (the mail server is down, the process died) is sent by ``deliver_due``, a
 scheduled sweep, with backoff, until it is sent or marked ``failed`` for staff to see. A
-letter is claimed with a conditional update (pending → sending, under a lease), so two
-senders never send the same one; after a crash between sending and recording, the lease
+letter is claimed through the leased outbox (``app.store.outbox``: pending → sending, under
+a lease), so two senders never send the same one; after a crash between sending and recording, the lease
 expires and it is sent again (at least once; the ``Message-ID`` stays the same).
 """
 
@@ -17,25 +17,32 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import after_commit
 from app.db.models import DsrRequest, OutgoingLetter
-from app.db.models.letters import LetterStatus
+from app.domain.backoff import doubling
+from app.domain.deliveries import LETTERS, Event, LetterStatus, next_status
 from app.domain.errors import InvalidTransition, NotFound
 from app.domain.letters import Letter
 from app.ids import new_id
-from app.jobs.policy import RetryPolicy
 from app.runtime import Runtime
 from app.services import audit
 from app.services.subjects import SubjectVault
+from app.store.outbox import LeasedOutbox
 
 log = structlog.get_logger(__name__)
-LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 8
-RETRY = RetryPolicy(wait_initial=30.0, wait_max=3600.0, wait_jitter=10.0)
+RETRY = doubling(30.0, 3600.0, attempts=8, jitter=0.1)
+OUTBOX = LeasedOutbox(
+    OutgoingLetter,
+    LetterStatus,
+    LETTERS,
+    lease=timedelta(minutes=2),
+    backoff=RETRY,
+    counts_on_claim=True,  # a sender that died mid-send may have sent it
+)
 _QUEUED = "innsyn.letters_queued"
 
 
@@ -125,7 +132,7 @@ async def mark_posted(
             f"only a letter waiting to be posted can be marked posted; it is {row.status}"
         )
     now = rt.clock.now()
-    row.status = LetterStatus.posted.value
+    row.status = next_status(LetterStatus(row.status), Event.post).value
     row.sent_at = now
     row.content_ciphertext = None
     session.add(row)
@@ -154,60 +161,38 @@ async def deliver(rt: Runtime, letter_ids: Sequence[str]) -> int:
     """Send these letters now (each claimed first); returns how many left."""
     sent = 0
     for letter_id in letter_ids:
-        row = await _claim(rt, letter_id)
+        row = await _claim(rt, ids=[letter_id])
         if row is not None:
             sent += await _send(rt, row)
     return sent
 
 
 async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
-    """Sweep: letters whose time has come, or whose sender's lease ran out."""
-    now = rt.clock.now()
-    async with rt.db.session() as session:
-        rows = await session.exec(
-            select(OutgoingLetter.id)
-            .where(
-                or_(
-                    (col(OutgoingLetter.status) == LetterStatus.pending.value)
-                    & (col(OutgoingLetter.next_attempt_at) <= now),
-                    (col(OutgoingLetter.status) == LetterStatus.sending.value)
-                    & (col(OutgoingLetter.lease_expires_at) < now),
-                )
-            )
-            .order_by(col(OutgoingLetter.next_attempt_at))
-            .limit(limit)
-        )
-        due = list(rows)
-    return await deliver(rt, due)
+    """Sweep: letters whose time has come, or whose sender's lease ran out; one claimed at a
+    time, so a slow mail server never lets a lease run out on a letter still waiting."""
+    sent = 0
+    for _ in range(limit):
+        row = await _claim(rt)
+        if row is None:
+            break
+        sent += await _send(rt, row)
+    return sent
 
 
-async def _claim(rt: Runtime, letter_id: str) -> OutgoingLetter | None:
+async def _claim(rt: Runtime, *, ids: Sequence[str] | None = None) -> OutgoingLetter | None:
     """pending (or sending with an expired lease) → sending, by exactly one sender; the
     claimed row, or None when another sender has it or it has left."""
     now = rt.clock.now()
-    async with rt.db.session() as session:
-        result = await session.exec(
-            update(OutgoingLetter)
-            .where(
-                col(OutgoingLetter.id) == letter_id,
-                or_(
-                    col(OutgoingLetter.status) == LetterStatus.pending.value,
-                    (col(OutgoingLetter.status) == LetterStatus.sending.value)
-                    & (col(OutgoingLetter.lease_expires_at) < now),
-                ),
-            )
-            .values(
-                status=LetterStatus.sending.value,
-                lease_expires_at=now + LEASE,
-                attempts=OutgoingLetter.attempts + 1,
-            )
-        )
-        if not result.rowcount:
-            return None
-        row = await session.get(OutgoingLetter, letter_id)
+    claimed: list[OutgoingLetter] = []
+
+    async def read(session: AsyncSession, letter_ids: list[str]) -> None:
+        row = await session.get(OutgoingLetter, letter_ids[0])
         if row is not None:
+            claimed.append(row)
             await _touch(session, row.request_id, now)  # "sending", one more attempt
-        return row
+
+    await OUTBOX.claim(rt.db, now, limit=1, ids=ids, then=read)
+    return claimed[0] if claimed else None
 
 
 async def _send(rt: Runtime, row: OutgoingLetter) -> int:
@@ -218,39 +203,26 @@ async def _send(rt: Runtime, row: OutgoingLetter) -> int:
     try:
         await rt.mailer.send(content["to"], letter, message_id=f"<{letter_id}@innsyn>")
     except Exception as exc:  # noqa: BLE001 - any failure to send is retried later
-        await _failed(rt, row, type(exc).__name__)
+        await _settle(rt, row, type(exc).__name__)
         return 0
-    async with rt.db.session() as session:
-        await session.exec(
-            update(OutgoingLetter)
-            .where(col(OutgoingLetter.id) == letter_id)
-            .values(
-                status=LetterStatus.sent.value,
-                sent_at=rt.clock.now(),
-                lease_expires_at=None,
-                last_error=None,
-                content_ciphertext=None,  # it has left: keep only the facts
-            )
-        )
-        await _touch(session, row.request_id, rt.clock.now())
+    await _settle(rt, row, None)
     return 1
 
 
-async def _failed(rt: Runtime, row: OutgoingLetter, reason: str) -> None:
+async def _settle(rt: Runtime, row: OutgoingLetter, reason: str | None) -> None:
+    """Sent (its address and text dropped: only the facts stay), or tried again later, or
+    ``failed`` once out of attempts."""
     now = rt.clock.now()
-    out_of_attempts = row.attempts >= MAX_ATTEMPTS
-    status = LetterStatus.failed if out_of_attempts else LetterStatus.pending
-    log.warning("letter_not_sent", letter_id=row.id, error_type=reason, final=out_of_attempts)
+    error = None if reason is None else f"the mail could not be sent ({reason})"
+    values = OUTBOX.settle(row, now, error).values()
+    if reason is None:
+        values.update(sent_at=now, content_ciphertext=None)
+    else:
+        final = values["status"] == LetterStatus.failed
+        log.warning("letter_not_sent", letter_id=row.id, error_type=reason, final=final)
     async with rt.db.session() as session:
         await session.exec(
-            update(OutgoingLetter)
-            .where(col(OutgoingLetter.id) == row.id)
-            .values(
-                status=status.value,
-                lease_expires_at=None,
-                last_error=f"the mail could not be sent ({reason})",
-                next_attempt_at=now + timedelta(seconds=RETRY.delay(row.attempts)),
-            )
+            update(OutgoingLetter).where(col(OutgoingLetter.id) == row.id).values(**values)
         )
         await _touch(session, row.request_id, now)
 

@@ -1,6 +1,6 @@
 """Sending Art. 19 notices: by e-mail or signed webhook, retried with backoff, then left to
-staff. Claimed with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) like webhook
-deliveries, so replicas never send one notice twice at once."""
+staff. Claimed through the leased outbox (``app.store.outbox``) like webhook deliveries,
+so replicas never send one notice twice at once."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import or_
-from sqlmodel import col, select
 
 from app.db.models import RecipientNotice
 from app.domain import letters
+from app.domain.backoff import Backoff
+from app.domain.deliveries import NOTICES, NoticeStatus
 from app.domain.recipients import PUBLISHED_ERASURE, RecipientSpec
 from app.runtime import Runtime
 from app.security import SYSTEM
@@ -22,11 +22,14 @@ from app.services.outbound import pinned_client
 from app.services.recipient_notices import audit_notice
 from app.services.webhook_delivery import signed_headers
 from app.services.webhooks import check_url
+from app.store.outbox import LeasedOutbox
 
 log = structlog.get_logger(__name__)
 
-RETRY_SCHEDULE = (60, 300, 1800, 7200, 21600)  # seconds after each failed attempt
-LEASE = timedelta(seconds=120)
+RETRY = Backoff((60, 300, 1800, 7200, 21600))  # seconds after each failed attempt
+OUTBOX = LeasedOutbox(
+    RecipientNotice, NoticeStatus, NOTICES, lease=timedelta(seconds=120), backoff=RETRY
+)
 
 _ACTIONS = {
     "erasure": ("erased", "slettet"),
@@ -51,34 +54,17 @@ async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
 
 
 async def _claim(rt: Runtime, limit: int) -> list[str]:
-    now = rt.clock.now()
-    async with rt.db.session() as session:
-        query = (
-            select(RecipientNotice)
-            .where(
-                RecipientNotice.status == "pending",
-                col(RecipientNotice.next_attempt_at) <= now,
-                or_(
-                    col(RecipientNotice.lease_expires_at).is_(None),
-                    col(RecipientNotice.lease_expires_at) < now,
-                ),
-            )
-            .order_by(col(RecipientNotice.next_attempt_at))
-            .limit(limit)
-        )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        rows = list(await session.exec(query))
-        for row in rows:
-            row.lease_expires_at = now + LEASE
-            session.add(row)
-    return [r.id for r in rows]
+    return await OUTBOX.claim(rt.db, rt.clock.now(), limit=limit)
 
 
 async def _attempt(rt: Runtime, client: httpx.AsyncClient, notice_id: str) -> None:
     async with rt.db.session() as session:
         notice = await session.get(RecipientNotice, notice_id)
-        if notice is None or notice.status != "pending" or notice.payload_ciphertext is None:
+        if (
+            notice is None
+            or notice.status != NoticeStatus.pending
+            or notice.payload_ciphertext is None
+        ):
             return
         message = rt.cipher.open(notice.payload_ciphertext, purpose=f"recipient:{notice.id}")
         assert isinstance(message, dict)
@@ -88,12 +74,12 @@ async def _attempt(rt: Runtime, client: httpx.AsyncClient, notice_id: str) -> No
     )
     async with rt.db.session() as session:
         notice = await session.get(RecipientNotice, notice_id, with_for_update=True)
-        if notice is None or notice.status != "pending":
+        if notice is None or notice.status != NoticeStatus.pending:
             return
         _settle(notice, error, rt.clock.now())
         session.add(notice)
         await session.flush()
-        if notice.status != "pending":
+        if notice.status != NoticeStatus.pending:
             await audit_notice(
                 rt, session, notice, f"recipient_notice.{notice.status}", SYSTEM.actor
             )
@@ -101,15 +87,11 @@ async def _attempt(rt: Runtime, client: httpx.AsyncClient, notice_id: str) -> No
 
 
 def _settle(notice: RecipientNotice, error: str | None, now: datetime) -> None:
-    notice.attempts += 1
-    notice.lease_expires_at = None
-    notice.last_error = error
-    if error is None:
-        notice.status, notice.sent_at, notice.next_attempt_at = "sent", now, None
-    elif notice.attempts > len(RETRY_SCHEDULE):
-        notice.status, notice.next_attempt_at = "failed", None
-    else:
-        notice.next_attempt_at = now + timedelta(seconds=RETRY_SCHEDULE[notice.attempts - 1])
+    OUTBOX.settle(notice, now, error).apply(notice)
+    if notice.status == NoticeStatus.sent:
+        notice.sent_at = now
+    if notice.status != NoticeStatus.pending:
+        notice.next_attempt_at = None
 
 
 async def _send(

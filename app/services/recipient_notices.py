@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import DsrRequest, RecipientNotice
 from app.domain import recipients
+from app.domain.deliveries import Event, NoticeStatus, next_status
 from app.domain.errors import InvalidInput, InvalidTransition, NotFound
 from app.domain.recipients import PlannedNotice, RecipientSpec
 from app.ids import new_id
@@ -36,6 +37,11 @@ class TaskOutcome(Protocol):
 
 Resolution = Literal["sent", "disproportionate", "retry"]
 _SENDABLE = {"email", "webhook"}
+_RESOLVED_BY = {
+    "sent": Event.told_otherwise,
+    "disproportionate": Event.disproportionate,
+    "retry": Event.requeue,
+}
 
 
 async def plan(
@@ -164,15 +170,17 @@ async def resolve(
     notice = await session.get(RecipientNotice, notice_id, with_for_update=True)
     if notice is None or notice.request_id != request_id:
         raise NotFound(f"no notice {notice_id} on request {request_id}")
-    if notice.status in ("sent", "disproportionate"):
+    current = NoticeStatus(notice.status)
+    if current in (NoticeStatus.sent, NoticeStatus.disproportionate):
         raise InvalidTransition(f"the notice is already {notice.status}")
     now = rt.clock.now()
+    status = next_status(current, _RESOLVED_BY[resolution])
     if resolution == "retry":
         if notice.notify not in _SENDABLE or notice.payload_ciphertext is None:
             raise InvalidInput("only an e-mail or webhook notice can be sent again")
-        notice.status, notice.attempts, notice.next_attempt_at = "pending", 0, now
+        notice.status, notice.attempts, notice.next_attempt_at = status.value, 0, now
     else:
-        notice.status = resolution
+        notice.status = status.value
         notice.sent_at = now if resolution == "sent" else None
     notice.reason = reason
     notice.resolved_by = principal.actor

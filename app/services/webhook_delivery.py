@@ -1,33 +1,37 @@
 """Sending queued webhook deliveries: signed, retried with backoff, every attempt logged.
 
-Several replicas may run this at once: a delivery is claimed with a short lease
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so each attempt is made by one process.
+Several replicas may run this at once: a delivery is claimed through the leased outbox
+(``app.store.outbox``), so each attempt is made by one process.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
-from sqlalchemy import or_
 from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
 from app.db.models import WebhookDelivery, WebhookSubscription
+from app.domain.backoff import Backoff
+from app.domain.deliveries import DELIVERIES, DeliveryStatus
+from app.domain.errors import InvalidTransition
 from app.runtime import Runtime
 from app.services.outbound import Resolver, pinned_client, system_resolver
 from app.services.webhooks import check_url, secret_of
+from app.store.outbox import LeasedOutbox
 
 log = structlog.get_logger(__name__)
 
 # The Standard Webhooks retry schedule, in seconds after the previous attempt.
-RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
-LEASE = timedelta(seconds=60)
+RETRY = Backoff((5, 300, 1800, 7200, 18000, 36000, 36000), jitter=0.1)
+OUTBOX = LeasedOutbox(
+    WebhookDelivery, DeliveryStatus, DELIVERIES, lease=timedelta(seconds=60), backoff=RETRY
+)
 
 
 @dataclass(frozen=True)
@@ -42,30 +46,23 @@ class Attempt:
 
 
 async def _claim(rt: Runtime, limit: int) -> list[tuple[WebhookDelivery, WebhookSubscription]]:
-    now = rt.clock.now()
+    ids = await OUTBOX.claim(
+        rt.db,
+        rt.clock.now(),
+        limit=limit,
+        join=(WebhookSubscription, col(WebhookSubscription.id) == WebhookDelivery.webhook_id),
+        where=[col(WebhookSubscription.active).is_(True)],  # paused: deliveries wait
+    )
+    if not ids:
+        return []
     async with rt.db.session() as session:
-        query = (
+        rows = await session.exec(
             select(WebhookDelivery, WebhookSubscription)
             .join(WebhookSubscription, col(WebhookSubscription.id) == WebhookDelivery.webhook_id)
-            .where(
-                WebhookDelivery.status == "pending",
-                col(WebhookSubscription.active).is_(True),  # paused: deliveries wait
-                col(WebhookDelivery.next_attempt_at) <= now,
-                or_(
-                    col(WebhookDelivery.lease_expires_at).is_(None),
-                    col(WebhookDelivery.lease_expires_at) < now,
-                ),
-            )
-            .order_by(col(WebhookDelivery.next_attempt_at))
-            .limit(limit)
+            .where(col(WebhookDelivery.id).in_(ids))
+            .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
-        claimed = list(await session.exec(query))
-        for delivery, _subscription in claimed:
-            delivery.lease_expires_at = now + LEASE
-            session.add(delivery)
-    return [(d, s) for d, s in claimed]
+        return [(d, s) for d, s in rows]
 
 
 async def _send(
@@ -100,23 +97,17 @@ def signed_headers(secret: str, message_id: str, body: str, *, agent: str) -> di
     }
 
 
-def _next_attempt(now: datetime, attempts: int) -> datetime | None:
-    if attempts > len(RETRY_SCHEDULE):
-        return None
-    delay = RETRY_SCHEDULE[attempts - 1]
-    return now + timedelta(seconds=delay * random.uniform(0.9, 1.1))
-
-
 async def _record(rt: Runtime, delivery_id: str, attempt: Attempt) -> None:
     async with rt.db.session() as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
         if delivery is None:
             return
         now = rt.clock.now()
-        delivery.attempts += 1
+        try:
+            OUTBOX.settle(delivery, now, attempt.error if not attempt.ok else None).apply(delivery)
+        except InvalidTransition:
+            return  # settled elsewhere meanwhile (its lease had run out)
         delivery.last_status_code = attempt.status_code
-        delivery.last_error = attempt.error
-        delivery.lease_expires_at = None
         delivery.attempt_log = [
             *delivery.attempt_log,
             {
@@ -127,14 +118,7 @@ async def _record(rt: Runtime, delivery_id: str, attempt: Attempt) -> None:
             },
         ]
         if attempt.ok:
-            delivery.status = "delivered"
             delivery.delivered_at = now
-        else:
-            retry_at = _next_attempt(now, delivery.attempts)
-            if retry_at is None:
-                delivery.status = "failed"
-            else:
-                delivery.next_attempt_at = retry_at
         session.add(delivery)
     log.info(
         "webhook_attempt",

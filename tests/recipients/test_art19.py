@@ -174,12 +174,12 @@ async def test_a_failing_recipient_is_retried_then_left_to_staff(
     created = await file(client, staff, "restriction")
     await worker.run_until_idle()
     server.fail_next = 100
-    for _ in range(len(recipient_delivery.RETRY_SCHEDULE) + 1):
+    for _ in range(recipient_delivery.RETRY.attempts):
         await recipient_delivery.deliver_due(runtime)
         runtime.clock.advance(timedelta(hours=7))
     hooked = (await notices(client, staff, created["id"]))["Hooked AS"]
     assert hooked["status"] == "failed"
-    assert hooked["attempts"] == len(recipient_delivery.RETRY_SCHEDULE) + 1
+    assert hooked["attempts"] == recipient_delivery.RETRY.attempts
     assert hooked["last_error"] == "HTTP 503"
     server.fail_next = 0
     url = f"/v1/requests/{created['id']}/recipient-notices/{hooked['id']}/resolve"
