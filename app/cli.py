@@ -147,7 +147,8 @@ def migrate() -> None:
 
     settings = get_settings()
     key = settings.audit_key.get_secret_value() if settings.audit_key is not None else None
-    upgrade(settings.database_url, audit_key=key)
+    data = settings.data_key.get_secret_value() if settings.data_key is not None else None
+    upgrade(settings.database_url, audit_key=key, data_key=data)
     typer.echo("database is at the newest schema version")
 
 

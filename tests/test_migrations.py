@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -43,6 +44,17 @@ async def test_downgrade_to_base_and_up_again(backend, tmp_path):
     await asyncio.to_thread(upgrade, url)
 
 
+async def _private_database(backend: str, database_url: str, tmp_path: Any, name: str) -> str:
+    """A database of the test's own, to migrate step by step."""
+    from tests.conftest import _ensure_pg_database
+
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+    url = database_url + "_" + name
+    await _ensure_pg_database(url)
+    return url
+
+
 async def test_existing_audit_events_are_rechained_under_the_key(backend, database_url, tmp_path):
     """Events written before 0003 come out keyed, in one global chain, with their heads."""
     from datetime import UTC, datetime
@@ -53,13 +65,9 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
     from app.db.migrate import upgrade
     from app.domain.audit import AuditKey
     from app.services import audit, audit_trail
-    from tests.conftest import AUDIT_KEY, _ensure_pg_database
+    from tests.conftest import AUDIT_KEY
 
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'rechain.db'}"
-    else:
-        url = database_url + "_rechain"
-        await _ensure_pg_database(url)
+    url = await _private_database(backend, database_url, tmp_path, "rechain")
     before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0003").down_revision
     await asyncio.to_thread(upgrade, url, str(before))
     old = Database(url)
@@ -94,5 +102,66 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
         async with db.session() as session:
             trail = await audit_trail.check_trail(session, None, from_genesis=True)
             assert trail.check.findings == [] and trail.head_global_seq == 4
+    finally:
+        await db.dispose()
+
+
+async def test_objection_decisions_move_out_of_the_sealed_notes(backend, database_url, tmp_path):
+    """0011: a decision kept in the notes becomes a column; the grounds stay sealed."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import text
+
+    from app.crypto import DataCipher
+    from app.db.engine import Database
+    from app.db.migrate import upgrade
+    from tests.conftest import AUDIT_KEY, DATA_KEY
+
+    url = await _private_database(backend, database_url, tmp_path, "objection")
+    await asyncio.to_thread(lambda: upgrade(url, "0010", audit_key=AUDIT_KEY))
+    cipher = DataCipher(DATA_KEY)
+    notes = {
+        "objection_decision": "upheld",
+        "objection_follow_up": "req_b",
+        "objection_grounds": "G",
+    }
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+    old = Database(url)
+    async with old.engine.begin() as conn:
+        for request_id, sealed in (
+            ("req_a", cipher.seal(notes, purpose="notes:req_a")),
+            ("req_c", None),
+        ):
+            await conn.execute(
+                text(
+                    "INSERT INTO requests (id, kind, status, channel, language, received_at, "
+                    "created_at, updated_at, target_due_date, legal_due_date, extension_months, "
+                    "effective_due_at, subject_ciphertext, verification_method, "
+                    "verification_state, status_token_hash, created_by, notes_ciphertext) VALUES "
+                    "(:id, 'objection', 'in_progress', 'api', 'en', :at, :at, :at, :d, :d, 0, :at, "
+                    "'x', 'email', 'verified', 'h', 'staff', :notes)"
+                ),
+                {"id": request_id, "at": at, "d": date(2026, 4, 2), "notes": sealed},
+            )
+    await old.dispose()
+    await asyncio.to_thread(lambda: upgrade(url, audit_key=AUDIT_KEY, data_key=DATA_KEY))
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            rows = {
+                r.id: r
+                for r in await conn.execute(
+                    text(
+                        "SELECT id, objection_decision, objection_follow_up_id, notes_ciphertext "
+                        "FROM requests ORDER BY id"
+                    )
+                )
+            }
+        moved = rows["req_a"]
+        assert (moved.objection_decision, moved.objection_follow_up_id) == ("upheld", "req_b")
+        assert cipher.open(moved.notes_ciphertext, purpose="notes:req_a") == {
+            "objection_grounds": "G"
+        }
+        assert rows["req_c"].objection_decision is None and rows["req_c"].notes_ciphertext is None
     finally:
         await db.dispose()

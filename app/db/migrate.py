@@ -23,11 +23,20 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head", *, audit_key: str | None = None) -> None:
-    """``audit_key`` re-chains existing audit events when a migration needs it (never stored)."""
+def upgrade(
+    database_url: str,
+    revision: str = "head",
+    *,
+    audit_key: str | None = None,
+    data_key: str | None = None,
+) -> None:
+    """``audit_key`` re-chains existing audit events, ``data_key`` opens sealed columns, when
+    a migration needs them (never stored); else the settings' keys are used."""
     config = alembic_config(database_url)
     if audit_key is not None:
         config.attributes["audit_key"] = audit_key
+    if data_key is not None:
+        config.attributes["data_key"] = data_key
     command.upgrade(config, revision)
 
 

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 
 DIRECT_MARKETING = "direct_marketing"
+
+
+class Decision(StrEnum):
+    """An approver's decision on a 21(1) objection (``requests.objection_decision``)."""
+
+    upheld = "upheld"  # processing on 6(1)(e)/(f) stops; the data is erased, holds permitting
+    rejected = "rejected"  # compelling legitimate grounds override: processing goes on
+
+
 _OBJECTABLE_BASIS = re.compile(r"6\s*\(\s*1\s*\)\s*\(\s*[ef]\s*\)", re.IGNORECASE)
 
 

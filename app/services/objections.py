@@ -31,7 +31,7 @@ async def decide(
     grounds: str,
     categories: Sequence[str] = (),
 ) -> tuple[DsrRequest, DsrRequest | None]:
-    """Record the decision and its grounds (sealed), audit it, and tell the person; returns
+    """Record the decision (a column) and its grounds (sealed), audit it, and tell the person; returns
     the request and, when upheld, the erasure it files (for the flows to plan).
 
     Upheld: processing on 6(1)(e)/(f) stops: the service files an erasure of those
@@ -46,18 +46,18 @@ async def decide(
     if request.status not in _STARTED:
         raise InvalidTransition(f"the request is {request.status}: only a verified, open one")
     vault = SubjectVault(rt.cipher)
-    if "objection_decision" in vault.notes(request):
+    if request.objection_decision is not None:
         raise InvalidTransition("the objection has already been decided")
     subject, purposes = vault.subject(request), objections.purposes_of(vault.details(request))
     if not objections.needs_decision(purposes):
         raise InvalidTransition("a direct-marketing objection is absolute: nothing to decide")
     _check_categories(rt, categories)
-    decision = "upheld" if upheld else "rejected"
-    vault.add_note(request, "objection_decision", decision)
+    decision = objections.Decision.upheld if upheld else objections.Decision.rejected
+    request.objection_decision = decision.value
     vault.add_note(request, "objection_grounds", grounds)
     request.updated_at = rt.clock.now()
     session.add(request)
-    detail: dict[str, object] = {"decision": decision}
+    detail: dict[str, object] = {"decision": decision.value}
     follow_up = None
     if upheld:
         follow_up = await create_follow_up(
@@ -73,7 +73,7 @@ async def decide(
             language=request.language,
             reason="objection_upheld",
         )
-        vault.add_note(request, "objection_follow_up", follow_up.id)
+        request.objection_follow_up_id = follow_up.id
         detail["follow_up_request_id"] = follow_up.id
     await audit.append(
         session,

@@ -341,12 +341,10 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
         await _replan_waiting_erasures(rt, session, request)
         counts = await task_counts(session, request.id)
     target = request_status_for(TaskStatus(status) for _phase, status in counts)
-    objection = request.kind == RequestKind.objection.value
-    notes = SubjectVault(rt.cipher).notes(request) if objection else {}
-    if target is RequestStatus.completed and _awaits_decision(rt, request, notes):
+    if target is RequestStatus.completed and _awaits_decision(rt, request):
         target = RequestStatus.awaiting_manual  # an approver decides the 21(1) objection
     unsearched = None
-    if target is RequestStatus.completed and "objection_decision" not in notes:
+    if target is RequestStatus.completed and request.objection_decision is None:
         unsearched = await nothing_searched(rt, session, request.id, counts)
         if unsearched:  # staff complete it with a statement (services/completion.py)
             target = RequestStatus.awaiting_manual
@@ -362,7 +360,7 @@ async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> No
             )
         return
     if target is RequestStatus.completed:
-        await complete(rt, session, request, SYSTEM, extra=_decisions(notes))
+        await complete(rt, session, request, SYSTEM, extra=_decisions(request))
     elif target is RequestStatus.awaiting_manual:
         detail = {"reason": unsearched} if unsearched else None
         await requests.transition(rt, session, request, Action.await_manual, SYSTEM, detail=detail)
@@ -416,21 +414,21 @@ async def nothing_searched(
     return None
 
 
-def _awaits_decision(rt: Runtime, request: DsrRequest, notes: dict[str, str]) -> bool:
-    if request.kind != RequestKind.objection.value or "objection_decision" in notes:
+def _awaits_decision(rt: Runtime, request: DsrRequest) -> bool:
+    if request.kind != RequestKind.objection.value or request.objection_decision is not None:
         return False
     details = SubjectVault(rt.cipher).details(request)
     return objections.needs_decision(objections.purposes_of(details))
 
 
-def _decisions(notes: dict[str, str]) -> dict[str, Any]:
+def _decisions(request: DsrRequest) -> dict[str, Any]:
     """The 21(1) decision in the outcome (the grounds stay sealed in the notes)."""
-    if "objection_decision" not in notes:
+    if request.objection_decision is None:
         return {}
     return {
         "objection": {
-            "decision": notes["objection_decision"],
-            "follow_up_request_id": notes.get("objection_follow_up"),
+            "decision": request.objection_decision,
+            "follow_up_request_id": request.objection_follow_up_id,
         }
     }
 

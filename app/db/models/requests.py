@@ -62,6 +62,10 @@ class DsrRequest(SQLModel, table=True):
     status_token_hash: str = Field(max_length=64)
 
     refusal_code: str | None = Field(default=None, max_length=48)
+    # An approver's 21(1) decision (app.domain.objections.Decision) and the erasure an upheld
+    # one filed; the grounds stay sealed in the notes.
+    objection_decision: str | None = Field(default=None, max_length=16)
+    objection_follow_up_id: str | None = Field(default=None, max_length=40)
     created_by: str = Field(max_length=200)
     outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # Raised with every change the staff view shows (app.db.versions): the view's ETag.
