@@ -21,20 +21,13 @@ from app.schemas.audit import (
     TrailCheck,
 )
 from app.services import audit, audit_checkpoints, audit_trail
+from app.store.pages import NUMBER, oldest_first
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 
 def _findings(check: Check) -> list[AuditFinding]:
     return [AuditFinding.model_validate(f, from_attributes=True) for f in check.findings]
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit():
-        raise InvalidInput("cursor is not valid", field="cursor")
-    return int(cursor)
 
 
 @router.get("", summary="Audit events", responses=problems(*AUTH, 422))
@@ -65,9 +58,7 @@ async def list_audit_events(
     events = await audit.events_for(session, stream=stream)
     chain = await audit.check_stream_of(session, stream, events)
     trail = await audit_trail.check_trail(session, anchor, from_genesis=from_genesis)
-    after = _cursor(cursor) or 0
-    page = [e for e in events if e.seq > after][:limit]
-    more = bool(page) and page[-1].seq < events[-1].seq
+    page = oldest_first(events, lambda e: e.seq, limit=limit, cursor=cursor, spelling=NUMBER)
     return AuditPage(
         stream=stream,
         chain=ChainCheck(
@@ -84,8 +75,8 @@ async def list_audit_events(
             events_checked=trail.check.events,
             findings=_findings(trail.check),
         ),
-        items=[AuditEventView.model_validate(e, from_attributes=True) for e in page],
-        next_cursor=str(page[-1].seq) if more else None,
+        items=[AuditEventView.model_validate(e, from_attributes=True) for e in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -126,10 +117,7 @@ async def list_checkpoints(
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> CheckpointPage:
     """Newest first."""
-    rows = await audit_checkpoints.listed(session, limit=limit + 1, before=_cursor(cursor))
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = await audit_checkpoints.page(session, limit=limit, cursor=cursor)
     return CheckpointPage(
-        items=[_view(r, session) for r in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
+        items=[_view(r, session) for r in page.items], next_cursor=page.next_cursor
     )

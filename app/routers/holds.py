@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import col, select
 
-from app.db.models import LegalHold
 from app.deps import Approver, Operator, RuntimeDep, SessionDep, StaffReader
 from app.routers.responses import AUTH, problems
 from app.schemas.holds import (
@@ -19,6 +17,7 @@ from app.schemas.holds import (
     HoldView,
 )
 from app.services import flows, hold_recheck, holds
+from app.store.holds import HoldRepository
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 
@@ -37,18 +36,10 @@ async def list_holds(
     cursor: Annotated[str | None, Query(max_length=60)] = None,
 ) -> HoldPage:
     """Holds, newest first."""
-    query = select(LegalHold)
-    if status_:
-        query = query.where(LegalHold.status == status_)
-    if request_id:
-        query = query.where(LegalHold.request_id == request_id)
-    if connector:
-        query = query.where(LegalHold.connector == connector)
-    if cursor:
-        query = query.where(col(LegalHold.id) < cursor)
-    rows = list(await session.exec(query.order_by(col(LegalHold.id).desc()).limit(limit + 1)))
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return HoldPage(items=[holds.view(rt, r) for r in rows[:limit]], next_cursor=next_cursor)
+    page = await HoldRepository(session).listed(
+        status=status_, request_id=request_id, connector=connector, limit=limit, cursor=cursor
+    )
+    return HoldPage(items=[holds.view(rt, r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/catalogue", summary="The hold catalogue", responses=problems(*AUTH))

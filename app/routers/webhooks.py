@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from sqlmodel import col, select
 
-from app.db.models import WebhookDelivery, WebhookSubscription
 from app.deps import Admin, RuntimeDep, SessionDep
 from app.routers.responses import AUTH, problems
 from app.schemas.webhooks import (
@@ -21,6 +19,7 @@ from app.schemas.webhooks import (
     WebhookView,
 )
 from app.services import webhooks
+from app.store.webhooks import DeliveryRepository, SubscriptionRepository
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -46,7 +45,7 @@ async def create_webhook(
 @router.get("", summary="List subscriptions", responses=problems(*AUTH))
 async def list_webhooks(session: SessionDep, _admin: Admin) -> WebhookList:
     """All subscriptions (secrets are never shown again)."""
-    rows = await session.exec(select(WebhookSubscription).order_by(col(WebhookSubscription.id)))
+    rows = await SubscriptionRepository(session).every()
     return WebhookList(items=[WebhookView.model_validate(r, from_attributes=True) for r in rows])
 
 
@@ -96,12 +95,8 @@ async def list_deliveries(
 ) -> DeliveryPage:
     """Every delivery to this subscriber, newest first, with each attempt's outcome."""
     await webhooks.get(session, webhook_id)
-    query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-    if cursor:
-        query = query.where(col(WebhookDelivery.id) < cursor)
-    rows = list(await session.exec(query.order_by(col(WebhookDelivery.id).desc()).limit(limit + 1)))
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    page = await DeliveryRepository(session).of_subscription(webhook_id, limit=limit, cursor=cursor)
     return DeliveryPage(
-        items=[DeliveryView.model_validate(r, from_attributes=True) for r in rows[:limit]],
-        next_cursor=next_cursor,
+        items=[DeliveryView.model_validate(r, from_attributes=True) for r in page.items],
+        next_cursor=page.next_cursor,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import AuditCheckpoint
 from app.domain.audit import Checkpoint, Finding, InvalidCheckpoint
 from app.services import audit
+from app.store.pages import NUMBER, Page, newest_first
 
 
 async def take(session: AsyncSession, *, at: datetime, actor: str) -> AuditCheckpoint:
@@ -30,20 +31,19 @@ async def take(session: AsyncSession, *, at: datetime, actor: str) -> AuditCheck
     return row
 
 
-async def listed(
-    session: AsyncSession, *, limit: int, before: int | None = None
-) -> list[AuditCheckpoint]:
-    query = select(AuditCheckpoint).order_by(col(AuditCheckpoint.id).desc()).limit(limit)
-    if before is not None:
-        query = query.where(col(AuditCheckpoint.id) < before)
-    return list(await session.exec(query))
+async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> Page[AuditCheckpoint]:
+    """Checkpoints taken, newest first."""
+    query = select(AuditCheckpoint)
+    return await newest_first(
+        session, query, AuditCheckpoint.id, limit=limit, cursor=cursor, spelling=NUMBER
+    )
 
 
 async def latest(session: AsyncSession) -> tuple[Checkpoint | None, list[Finding]]:
     """The newest stored checkpoint whose signature holds; a forged one is a finding."""
     key = audit.key_of(session)
     findings: list[Finding] = []
-    for row in await listed(session, limit=20):
+    for row in (await page(session, limit=20, cursor=None)).items:
         try:
             return key.open(row.token), findings
         except InvalidCheckpoint:

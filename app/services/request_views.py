@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +41,7 @@ from app.security import Principal
 from app.services import answer_links, audit, holds, letter_outbox, recipient_notices, tasks
 from app.services.requests import get
 from app.services.subjects import SubjectVault
+from app.store.pages import newest_first, prefixed_b64
 
 READ_PREFIX = "read."
 
@@ -214,18 +214,8 @@ class ListFilter:
     q: str | None = None
 
 
-def encode_cursor(request_id: str) -> str:
-    return base64.urlsafe_b64encode(request_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("cursor is not valid", field="cursor") from exc
-    if not value.startswith("req_"):
-        raise InvalidInput("cursor is not valid", field="cursor")
-    return value
+CURSOR = prefixed_b64("req_")
+"""The requests list's cursor: the last id seen, in URL-safe base64."""
 
 
 async def list_page(
@@ -248,13 +238,10 @@ async def list_page(
         query = query.where(DsrRequest.updated_at > flt.updated_since)
     if flt.q:
         query = query.where(_identifier_match(rt, flt.q))
-    if cursor:
-        query = query.where(col(DsrRequest.id) < decode_cursor(cursor))
-    rows = list(await session.exec(query.order_by(col(DsrRequest.id).desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].id) if more and rows else None
-    return [summary(r, now) for r in rows], next_cursor
+    page = await newest_first(
+        session, query, DsrRequest.id, limit=limit, cursor=cursor, spelling=CURSOR
+    )
+    return [summary(r, now) for r in page.items], page.next_cursor
 
 
 def _identifier_match(rt: Runtime, q: str) -> Any:
