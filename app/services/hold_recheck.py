@@ -38,7 +38,7 @@ from app.jobs.policy import Failure
 from app.runtime import Runtime
 from app.security import SYSTEM, Principal
 from app.services import flows, holds
-from app.store.outbox import skip_locked
+from app.store.locks import skip_locked
 
 log = structlog.get_logger(__name__)
 

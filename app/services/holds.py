@@ -37,6 +37,7 @@ from app.security import SYSTEM, Principal
 from app.services import audit, webhooks
 from app.services.requests import create_follow_up
 from app.services.subjects import SubjectVault
+from app.store.locks import skip_locked
 
 ALL_CONNECTORS = "*"
 
@@ -327,9 +328,7 @@ async def expiring(rt: Runtime, session: AsyncSession) -> list[LegalHold]:
         col(LegalHold.until).is_not(None),
         col(LegalHold.until) < today,
     )
-    if not rt.db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
-    return list(await session.exec(query))
+    return list(await session.exec(skip_locked(query, rt.db)))
 
 
 async def expire(rt: Runtime, session: AsyncSession, hold: LegalHold) -> DsrRequest | None:

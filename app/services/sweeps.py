@@ -17,6 +17,7 @@ from app.runtime import Runtime
 from app.security import SYSTEM
 from app.services import audit, collected_files, notices
 from app.services.requests import transition
+from app.store.locks import skip_locked
 
 
 async def close_unverified(rt: Runtime) -> int:
@@ -28,9 +29,7 @@ async def close_unverified(rt: Runtime) -> int:
             DsrRequest.status == RequestStatus.received.value,
             col(DsrRequest.created_at) < cutoff,
         )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        for request in list(await session.exec(query)):
+        for request in list(await session.exec(skip_locked(query, rt.db))):
             await transition(
                 rt,
                 session,

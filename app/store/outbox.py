@@ -16,13 +16,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.engine import Database
 from app.domain.backoff import Backoff
 from app.domain.deliveries import Event, Lifecycle
+from app.store.locks import skip_locked
 
 
 class OutboxRow(Protocol):
@@ -38,15 +39,6 @@ class OutboxRow(Protocol):
 
 Row = TypeVar("Row", bound=OutboxRow)
 Status = TypeVar("Status", bound=StrEnum)
-Q = TypeVar("Q", bound=Select[Any])
-
-
-def skip_locked(query: Q, db: Database, *, of: Any = None) -> Q:
-    """Lock the selected rows for this claim, skipping those another claimer holds; on
-    SQLite the transaction's write lock already keeps claimers apart."""
-    if db.is_sqlite:
-        return query
-    return query.with_for_update(skip_locked=True, of=of)
 
 
 @dataclass(frozen=True)
