@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from app.deps import RuntimeDep
 from app.domain.errors import NotFound
 from app.problems import all_types, problem
+from app.store import health
 
 router = APIRouter(tags=["ops"])
 
@@ -23,10 +23,7 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
 async def readyz(rt: RuntimeDep) -> JSONResponse:
     """Ready when the database answers."""
-    try:
-        async with rt.db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"; the reason is not leaked
+    if not await health.answers(rt.db):
         return problem(503, "not-ready", "Not ready", "the database is not reachable")
     return JSONResponse({"status": "ready"})
 
