@@ -112,25 +112,30 @@ class LeasedOutbox(Generic[Row, Status]):
         lease runs out. ``then`` runs in the claim's transaction (to read what the attempt
         needs, or to mark the change on the row's request)."""
         m: Any = self.model
-        query = select(m.id)
+        candidates = select(m.id)
         if join is not None:
-            query = query.join(*join)
-        query = query.where(self.due(now), *where)
+            candidates = candidates.join(*join)
+        candidates = candidates.where(self.due(now), *where)
         if ids is not None:
-            query = query.where(col(m.id).in_(list(ids)))
-        query = query.order_by(col(m.next_attempt_at), col(m.id)).limit(limit)
+            candidates = candidates.where(col(m.id).in_(list(ids)))
+        candidates = candidates.order_by(col(m.next_attempt_at), col(m.id)).limit(limit)
         values: dict[str, Any] = {
             "status": self.lifecycle.target(Event.claim).value,
             "lease_expires_at": now + self.lease,
         }
         if self.counts_on_claim:
             values["attempts"] = m.attempts + 1
+        # One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id.
+        statement = (
+            update(m)
+            .where(col(m.id).in_(skip_locked(candidates, db, of=m).scalar_subquery()))
+            .values(**values)
+            .returning(col(m.id))
+        )
         async with db.session() as session:
-            claimed = list(await session.exec(skip_locked(query, db, of=m)))
-            if claimed:
-                await session.exec(update(m).where(col(m.id).in_(claimed)).values(**values))
-                if then is not None:
-                    await then(session, claimed)
+            claimed = sorted(str(r[0]) for r in (await session.exec(statement)).all())
+            if claimed and then is not None:
+                await then(session, claimed)
         return claimed
 
     def settle(self, row: OutboxRow, now: datetime, error: str | None) -> Settlement:
