@@ -107,7 +107,7 @@ async def test_existing_audit_events_are_rechained_under_the_key(backend, databa
 
 
 async def test_objection_decisions_move_out_of_the_sealed_notes(backend, database_url, tmp_path):
-    """0011: a decision kept in the notes becomes a column; the grounds stay sealed."""
+    """0012: a decision kept in the notes becomes a column; the grounds stay sealed."""
     from datetime import UTC, date, datetime
 
     from sqlalchemy import text
@@ -118,7 +118,7 @@ async def test_objection_decisions_move_out_of_the_sealed_notes(backend, databas
     from tests.conftest import AUDIT_KEY, DATA_KEY
 
     url = await _private_database(backend, database_url, tmp_path, "objection")
-    await asyncio.to_thread(lambda: upgrade(url, "0010", audit_key=AUDIT_KEY))
+    await asyncio.to_thread(lambda: upgrade(url, "0011", audit_key=AUDIT_KEY))
     cipher = DataCipher(DATA_KEY)
     notes = {
         "objection_decision": "upheld",

@@ -5,8 +5,8 @@ Existing decisions are moved out of the notes: each objection's notes are opened
 data key (``innsyn migrate`` passes it; else ``INNSYN_DATA_KEY``), the two keys taken out,
 and the notes sealed again. Nothing needs the key when no objection has notes.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: (generated)
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import context, op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
