@@ -10,11 +10,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crypto import tokens_equal
 from app.db.models import ApiKey
 from app.domain import addresses
 from app.domain.errors import InvalidInput, NotPermitted
 from app.domain.requests import Role
+from app.infra.crypto import tokens_equal
 from app.problems import Unauthorized
 from app.runtime import Runtime
 from app.security import InvalidToken, Principal, split_api_key

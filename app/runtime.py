@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from app.clock import Clock, SystemClock
 from app.connectors.loader import load_registry
 from app.connectors.registry import ConnectorRegistry
-from app.crypto import DataCipher
 from app.db.engine import Database
 from app.domain.audit import AuditKey
 from app.domain.holds import HoldCatalogue, policy
 from app.domain.recipients import Directory
+from app.infra.crypto import DataCipher
+from app.infra.mail import Mailer
 from app.jobs.factory import registry_from_env
 from app.ratelimit import RateLimiter
 from app.security import IdTokenVerifier, StaffTokenVerifier
-from app.services.mail import Mailer
 from app.services.recipient_directory import load_directory
 from app.settings import Settings
 

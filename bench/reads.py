@@ -33,15 +33,15 @@ async def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     from sqlalchemy import text
 
     from app.clock import SystemClock
-    from app.crypto import DataCipher
     from app.db.engine import Database
     from app.db.migrate import upgrade
     from app.domain.audit import AuditKey
     from app.domain.requests import Role
+    from app.infra.crypto import DataCipher
+    from app.infra.mail import Mailer
     from app.main import create_app
     from app.runtime import Runtime
     from app.security import StaffTokenVerifier, issue_local_token
-    from app.services.mail import Mailer
     from app.settings import Settings
 
     admin = os.environ["INNSYN_TEST_PG_ADMIN_URL"]

@@ -93,14 +93,14 @@ def make_due_again(has_next_alert: bool) -> list[str]:
 
 async def measure(admin_url: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     from app.clock import FrozenClock
-    from app.crypto import DataCipher
     from app.db.engine import Database
     from app.db.migrate import upgrade
     from app.domain.audit import AuditKey
+    from app.infra.crypto import DataCipher
+    from app.infra.mail import Mailer
     from app.runtime import Runtime
     from app.security import StaffTokenVerifier
     from app.services import deadline_alerts
-    from app.services.mail import Mailer
     from app.settings import Settings
 
     db_name = f"sweep_{n}"

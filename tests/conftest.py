@@ -19,17 +19,17 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from app.clock import FrozenClock
-from app.crypto import DataCipher
 from app.db.engine import Database
 from app.db.migrate import upgrade
 from app.domain.audit import AuditKey
 from app.domain.requests import Role
+from app.infra.crypto import DataCipher
+from app.infra.mail import Mailer
 from app.jobs.policy import IMMEDIATE
 from app.jobs.runner import Worker
 from app.main import create_app
 from app.runtime import Runtime
 from app.security import StaffTokenVerifier, issue_local_token
-from app.services.mail import Mailer
 from app.settings import Settings
 
 BACKENDS = [b.strip() for b in os.environ.get("INNSYN_TEST_BACKENDS", "sqlite").split(",") if b]

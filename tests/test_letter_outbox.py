@@ -16,9 +16,9 @@ from sqlmodel import select
 
 from app.db.models import DsrRequest, OutgoingLetter
 from app.domain.letters import Letter
+from app.infra.mail import Mailer
 from app.jobs import runner
 from app.services import letter_outbox
-from app.services.mail import Mailer
 from tests.jobs.conftest import file_verified
 from tests.jobs.systems import MemorySystem, registry
 from tests.security.test_smtp_delivery import Inbox, smtp  # noqa: F401 - fixture

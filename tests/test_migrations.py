@@ -112,9 +112,9 @@ async def test_objection_decisions_move_out_of_the_sealed_notes(backend, databas
 
     from sqlalchemy import text
 
-    from app.crypto import DataCipher
     from app.db.engine import Database
     from app.db.migrate import upgrade
+    from app.infra.crypto import DataCipher
     from tests.conftest import AUDIT_KEY, DATA_KEY
 
     url = await _private_database(backend, database_url, tmp_path, "objection")

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crypto import new_token, token_hash
 from app.db.models import AnswerLink, DsrRequest
 from app.domain import kinds
 from app.domain.errors import Gone, InvalidTransition, NotFound
 from app.domain.requests import RequestStatus
 from app.ids import new_id
+from app.infra.crypto import new_token, token_hash
 from app.runtime import Runtime
 from app.schemas.answers import AnswerLinkView
 from app.security import Principal

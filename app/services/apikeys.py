@@ -9,10 +9,10 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crypto import token_hash
 from app.db.models import ApiKey
 from app.domain.errors import Conflict, NotFound
 from app.ids import new_id
+from app.infra.crypto import token_hash
 from app.runtime import Runtime
 from app.security import API_KEY_PREFIX, SYSTEM, Principal
 from app.services import audit

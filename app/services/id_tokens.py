@@ -15,12 +15,12 @@ from typing import Any
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crypto import token_hash
 from app.db.models import UsedIdToken
 from app.domain import identity
 from app.domain.errors import InvalidInput, VerificationFailed
 from app.domain.identifiers import InvalidIdentifier, normalise_national_id
 from app.domain.identity import Binding, Proof, ProofMethod, TokenIdentifiers
+from app.infra.crypto import token_hash
 from app.runtime import Runtime
 from app.security import InvalidToken, Principal, VerifiedIdentity
 from app.services import failed_attempts

@@ -16,9 +16,9 @@ from app.domain import letters
 from app.domain.backoff import Backoff
 from app.domain.deliveries import NOTICES, NoticeStatus
 from app.domain.recipients import PUBLISHED_ERASURE, RecipientSpec
+from app.infra.outbound import pinned_client
 from app.runtime import Runtime
 from app.security import SYSTEM
-from app.services.outbound import pinned_client
 from app.services.recipient_notices import audit_notice
 from app.services.webhook_delivery import signed_headers
 from app.services.webhooks import check_url

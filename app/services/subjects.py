@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.crypto import DataCipher, token_hash, tokens_equal
 from app.db.models import DsrRequest
 from app.domain import identity
 from app.domain.identifiers import normalise_email
 from app.domain.identity import Identity
+from app.infra.crypto import DataCipher, token_hash, tokens_equal
 
 
 class SubjectVault:

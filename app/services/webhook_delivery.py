@@ -20,8 +20,8 @@ from app.db.models import WebhookDelivery, WebhookSubscription
 from app.domain.backoff import Backoff
 from app.domain.deliveries import DELIVERIES, DeliveryStatus
 from app.domain.errors import InvalidTransition
+from app.infra.outbound import Resolver, pinned_client, system_resolver
 from app.runtime import Runtime
-from app.services.outbound import Resolver, pinned_client, system_resolver
 from app.services.webhooks import check_url, secret_of
 from app.store.outbox import LeasedOutbox
 

@@ -19,10 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db.models import WebhookDelivery, WebhookSubscription
 from app.domain.errors import InvalidInput, NotFound
 from app.ids import new_id
+from app.infra.outbound import BlockedAddress, Resolver, resolve_checked, system_resolver
 from app.runtime import Runtime
 from app.security import Principal
 from app.services import audit
-from app.services.outbound import BlockedAddress, Resolver, resolve_checked, system_resolver
 
 EVENT_TYPES = (
     "request.received",
@@ -46,7 +46,7 @@ async def check_url(
     url: str, *, allow_private: bool, require_https: bool, resolve: Resolver = system_resolver
 ) -> None:
     """Refuse URLs that would carry credentials or reach internal addresses (SSRF). Deliveries
-    check again, on the address they connect to (``app.services.outbound``)."""
+    check again, on the address they connect to (``app.infra.outbound``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidInput("the webhook URL must be an absolute http(s) URL", field="url")

@@ -7,10 +7,10 @@ import asyncio
 import socket
 from datetime import datetime, timedelta
 
+from app.infra.mail import Mailer
 from app.jobs.policy import IMMEDIATE
 from app.jobs.runner import Worker
 from app.services import letter_outbox
-from app.services.mail import Mailer
 from tests.jobs.conftest import eventually
 from tests.jobs.systems import MemorySystem, registry
 from tests.recipients.test_art19 import directory, file, notices, receiver, systems  # noqa: F401

@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import httpx
 
-from app.crypto import DataCipher
 from app.db.engine import Database
 from app.domain.audit import AuditKey
 from app.domain.requests import Role
+from app.infra.crypto import DataCipher
+from app.infra.mail import Mailer
 from app.main import create_app
 from app.runtime import Runtime
 from app.security import StaffTokenVerifier, issue_local_token
-from app.services.mail import Mailer
 from tests.conftest import AUDIT_KEY
 from tests.test_smoke_serve import run
 

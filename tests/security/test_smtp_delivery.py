@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from app.services.mail import Mailer
+from app.infra.mail import Mailer
 
 
 class Inbox:

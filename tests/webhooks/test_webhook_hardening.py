@@ -23,8 +23,8 @@ from sqlmodel import select
 from standardwebhooks.webhooks import Webhook
 
 from app.db.models import AuditEvent
+from app.infra.outbound import BlockedAddress, pinned_client, resolve_checked
 from app.services import webhook_delivery
-from app.services.outbound import BlockedAddress, pinned_client, resolve_checked
 from tests.webhooks.receiver import Receiver
 
 

@@ -38,7 +38,7 @@ requests = sa.table(
 
 
 def _cipher() -> Any:
-    from app.crypto import DataCipher
+    from app.infra.crypto import DataCipher
 
     given = context.config.attributes.get("data_key")
     if given is None:
