@@ -15,7 +15,11 @@ the cookie and sends the browser on to the address without it. Tokens are never 
 from __future__ import annotations
 
 from fastapi import Request, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.domain.errors import NotFound
+from app.services import requests
+from app.services.subjects import SubjectVault
 from app.web.cookies import SameSite, SignedCookie
 from app.web.keys import derive
 from app.web.render import Pages
@@ -47,6 +51,19 @@ def tokens(pages: Pages, request: Request) -> dict[str, str]:
 
 def token_for(pages: Pages, request: Request, request_id: str) -> str | None:
     return tokens(pages, request).get(request_id)
+
+
+async def holds(pages: Pages, request: Request, session: AsyncSession, request_id: str) -> bool:
+    """Whether this browser holds the request's real status token. The cookie being signed
+    proves only that we wrote it; what went in may have come from a made-up ``?token=``,
+    so every page that acts on a request checks the token itself, as the API does."""
+    held = token_for(pages, request, request_id)
+    if held is None:
+        return False
+    try:
+        return SubjectVault.token_matches(await requests.get(session, request_id), held)
+    except NotFound:
+        return False
 
 
 def remember(

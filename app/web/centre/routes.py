@@ -25,6 +25,7 @@ from app.domain.errors import (
 )
 from app.schemas.requests import CodeIn
 from app.services import answer_links, flows, requests, subject_views
+from app.services.subjects import SubjectVault
 from app.web.centre import access, idporten
 from app.web.centre.filing import (
     AREA,
@@ -181,9 +182,11 @@ def _code_page(
 
 
 @router.get("/requests/{request_id}/code", response_class=HTMLResponse)
-async def code_page(request: Request, pages: PagesDep, request_id: RequestId) -> HTMLResponse:
+async def code_page(
+    request: Request, session: SessionDep, pages: PagesDep, request_id: RequestId
+) -> HTMLResponse:
     lang = pages.language(request)
-    if access.token_for(pages, request, request_id) is None:
+    if not await access.holds(pages, request, session, request_id):
         return _not_yours(pages, request, lang)
     return _code_page(pages, request, lang, request_id)
 
@@ -204,7 +207,7 @@ async def check_code(
 ) -> Response:
     """The e-mail code, through the API's verification flow (same attempts, same limits)."""
     lang = pages.language(request)
-    if access.token_for(pages, request, request_id) is None:
+    if not await access.holds(pages, request, session, request_id):
         return _not_yours(pages, request, lang)
     code = text(form, "code", limit=12).replace(" ", "")
     if len(code) < 4:
@@ -240,7 +243,7 @@ async def resend(
     request_id: RequestId,
 ) -> Response:
     lang = pages.language(request)
-    if access.token_for(pages, request, request_id) is None:
+    if not await access.holds(pages, request, session, request_id):
         return _not_yours(pages, request, lang)
     try:
         await limit(rt, request, None, "resend", target=request_id, visitor=None)
@@ -264,7 +267,15 @@ async def status_page(
     lang = pages.language(request)
     if token is not None:  # from a letter's link: into the cookie, out of the address
         response = pages.redirect(_status_url(request_id))
-        access.remember(pages, request, response, request_id, token)
+        try:
+            await limit(rt, request, None, "status", target=request_id, visitor=None)
+            matches = SubjectVault.token_matches(await requests.get(session, request_id), token)
+        except TooManyAttempts:
+            raise Shown(too_many(pages, request, lang)) from None
+        except NotFound:
+            matches = False
+        if matches:  # a made-up token is not kept
+            access.remember(pages, request, response, request_id, token)
         return response
     held = access.token_for(pages, request, request_id)
     if held is None:
