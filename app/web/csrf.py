@@ -43,6 +43,13 @@ class Csrf:
             request.state.csrf_cookie = cookie
         return self._mac(cookie)
 
+    def renew(self, request: Request, response: Response) -> None:
+        """A new cookie at log-in: a token cookie planted or read before it is worth nothing
+        after (the CSRF side of session fixation)."""
+        cookie = secrets.token_urlsafe(32)
+        set_cookie(response, request, COOKIE, cookie, max_age=None, same_site=self._same_site)
+        request.state.csrf_cookie = cookie
+
     def check(self, request: Request, submitted: object) -> None:
         cookie = request.cookies.get(COOKIE)
         if not cookie or not isinstance(submitted, str) or not submitted:

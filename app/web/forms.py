@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from app.web.csrf import FIELD
+from app.web.csrf import FIELD, CsrfRefused
 from app.web.render import Pages, get_pages
 
 PagesDep = Annotated[Pages, Depends(get_pages)]
@@ -20,7 +20,11 @@ MAX_FILES = 10
 async def checked_form(request: Request, pages: PagesDep) -> FormData:
     """The posted form, after its CSRF token is checked (raises ``CsrfRefused``)."""
     form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
-    pages.csrf.check(request, form.get(FIELD))
+    try:
+        pages.csrf.check(request, form.get(FIELD))
+    except CsrfRefused:
+        await form.close()  # an uploaded file's temporary copy
+        raise
     return form
 
 

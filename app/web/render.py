@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.settings import Settings
+from app.web.cookies import set_cookie
 from app.web.csrf import Csrf
 from app.web.keys import derive
 from app.web.language import COOKIE as LANG_COOKIE
@@ -103,7 +104,7 @@ class Pages:
         response.body = response.render(body)
         response.headers["content-length"] = str(len(response.body))
         if request.query_params.get("lang") == lang:
-            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+            set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 86400, same_site="lax")
         return response
 
     def redirect(self, url: str) -> RedirectResponse:

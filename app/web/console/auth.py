@@ -48,10 +48,12 @@ def session_cookie(pages: Pages) -> SignedCookie:
 
 
 def start_session(pages: Pages, request: Request, response: Response, principal: Principal) -> None:
-    """After a verified log-in: the cookie names who and which roles, and when it ends."""
+    """After a verified log-in: the cookie names who and which roles, and when it ends; the
+    form-token cookie is made anew."""
     ends = int(time.time()) + 60 * pages.settings.token_ttl_minutes
     value = {"sub": principal.id, "roles": sorted(r.value for r in principal.roles), "ends": ends}
     session_cookie(pages).store(response, request, value, same_site="strict", path=PATH)
+    pages.csrf.renew(request, response)
 
 
 def end_session(pages: Pages, response: Response) -> None:

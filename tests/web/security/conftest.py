@@ -1,0 +1,3 @@
+from tests.web.console.conftest import console
+
+__all__ = ["console"]
