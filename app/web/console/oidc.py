@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from jose import jwt
 
 from app.deps import RuntimeDep
 from app.security import InvalidToken, Principal
-from app.web.console.auth import safe_next, start_session
+from app.web.console.auth import LOGIN, safe_next, start_session, use_up, used
 from app.web.console.routes import render_login
 from app.web.cookies import SignedCookie
 from app.web.forms import PagesDep
@@ -156,7 +157,21 @@ async def _verified(rt: RuntimeDep, token: str, nonce: str) -> Principal:
         raise LoginFailed("login_failed_token")
     if not principal.roles:
         raise LoginFailed("login_failed_no_role")
+    await _use_once(rt, token, claims)
     return principal
+
+
+async def _use_once(rt: RuntimeDep, token: str, claims: dict[str, Any]) -> None:
+    """One ID token, one session: a token seen before (a replayed way back, an issuer that
+    let a code work twice) is refused, and this one is remembered until it expires."""
+    jti = claims.get("jti")
+    token_id = str(jti) if jti else hashlib.sha256(token.encode()).hexdigest()
+    exp = claims.get("exp")
+    until = float(exp) if isinstance(exp, int | float) else time.time() + FLOW_SECONDS
+    async with rt.db.session() as session:
+        if await used(session, LOGIN, token_id):
+            raise LoginFailed("login_failed_token")
+        use_up(session, rt, LOGIN, token_id, until)
 
 
 @router.get("/callback", name="staff_login_callback", response_class=HTMLResponse)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.deps import RuntimeDep
 from app.domain.requests import Role
 from app.security import Principal
 from app.web.console.auth import end_session, safe_next, start_session
@@ -64,7 +65,7 @@ async def local_login(request: Request, pages: PagesDep, form: FormDep) -> Respo
 
 
 @router.post("/logout")
-async def logout(pages: PagesDep, _: FormDep) -> Response:
+async def logout(request: Request, rt: RuntimeDep, pages: PagesDep, _: FormDep) -> Response:
     response = pages.redirect("/console/login")
-    end_session(pages, response)
+    await end_session(rt, pages, request, response)
     return response

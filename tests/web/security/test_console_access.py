@@ -64,3 +64,13 @@ async def test_log_out_ends_the_session_in_the_browser(console):
     assert "Max-Age=0" in cleared or "expires=Thu, 01 Jan 1970" in cleared
     answer = await console.client.get("/console/")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
+
+
+async def test_a_copy_of_the_session_cookie_is_refused_after_log_out(console):
+    await console.login(Role.operator)
+    stolen = console.client.cookies.get("innsyn_console", path="/console")
+    assert stolen
+    assert (await console.post("/console/logout")).status_code == 303
+    console.client.cookies.set("innsyn_console", stolen, domain="innsyn.test", path="/console")
+    answer = await console.client.get("/console/")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/console/login")
