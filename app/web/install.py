@@ -64,7 +64,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LoginNeeded)
     async def log_in_first(request: Request, exc: LoginNeeded) -> Response:
-        return get_pages(request).redirect(login_url(exc.back))
+        return get_pages(request).redirect(login_url(exc.back, request.query_params.get("lang")))
 
     @app.exception_handler(RoleMissing)
     async def role_missing(request: Request, exc: RoleMissing) -> Response:

@@ -29,6 +29,7 @@ from app.security import Principal
 from app.web.cookies import SignedCookie
 from app.web.forms import PagesDep
 from app.web.keys import derive
+from app.web.language import LANGUAGES
 from app.web.render import Pages
 
 COOKIE = "innsyn_console"
@@ -146,8 +147,10 @@ def safe_next(back: str) -> str:
     return back if ok else PATH + "/"
 
 
-def login_url(back: str) -> str:
-    return f"{PATH}/login?next={quote(safe_next(back), safe='/?=&')}"
+def login_url(back: str, lang: str | None = None) -> str:
+    """The log-in page, then ``back`` (its whole query kept); in ``lang`` when one was chosen."""
+    chosen = f"&lang={lang}" if lang in LANGUAGES else ""
+    return f"{PATH}/login?next={quote(safe_next(back), safe='/')}{chosen}"
 
 
 StaffPage = Annotated[Principal, Depends(staff_page())]
