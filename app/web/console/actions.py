@@ -23,7 +23,7 @@ from app.domain.report_values import OSLO
 from app.domain.requests import STAFF_ROLES, Action, Role
 from app.runtime import Runtime
 from app.schemas.holds import HoldCreate
-from app.schemas.requests import CodeIn, ExtendIn, RefuseIn
+from app.schemas.requests import CodeIn, ExtendIn, RefuseIn, RefusePartIn
 from app.schemas.review import ReleaseIn
 from app.security import Principal
 from app.services import (
@@ -31,6 +31,7 @@ from app.services import (
     completion,
     flows,
     holds,
+    partial_refusals,
     recipient_notices,
     requests,
     review,
@@ -66,6 +67,7 @@ ACTIONS: dict[str, ConsoleAction] = {
     "attest": ConsoleAction("/attest", _by_hand(Action.verify)),
     "extend": ConsoleAction("/extend", _by_hand(Action.extend)),
     "refuse": ConsoleAction("/refuse", _by_hand(Action.refuse)),
+    "refuse_part": ConsoleAction("/refuse-part", _by_hand(Action.refuse)),
     "withdraw": ConsoleAction("/withdraw", _by_hand(Action.withdraw)),
     "complete_task": ConsoleAction("/tasks/{task_id}/complete", OPERATOR),
     "retry_task": ConsoleAction("/tasks/{task_id}/retry", OPERATOR),
@@ -182,6 +184,30 @@ async def refuse(p: Posted) -> None:
         }
     )
     await flows.refuse(p.rt, p.session, p.request_id, principal=p.staff, body=body)
+
+
+# The part chosen on the form: "system<SEP>category", a system (restriction), or a change.
+PART_SEP = "::"
+
+
+@_action("refuse_part")
+async def refuse_part(p: Posted) -> None:
+    """Leave out one system's category, one system or one change, as the API's refuse-part."""
+    kind, _, part = text(p.form, "part", limit=220).partition(":")
+    system, _, category = part.partition(PART_SEP)
+    fields: dict[str, Any] = {
+        "reason_code": text(p.form, "reason_code"),
+        "explanation": text(p.form, "explanation", limit=5000),
+        "evidence": text(p.form, "evidence", limit=5000) or None,
+    }
+    if kind == "change":
+        fields["field"] = part
+    elif kind == "system":
+        fields |= {"system": system, "category": category or None}
+    else:
+        raise errors.InvalidInput("choose the part refused", field="part")
+    body = RefusePartIn.model_validate(fields)
+    await partial_refusals.refuse_part(p.rt, p.session, p.request_id, principal=p.staff, body=body)
 
 
 @_action("withdraw")

@@ -12,6 +12,8 @@ from app.db.models import Task
 from app.domain.requests import Role
 from app.web.console.actions import ACTIONS
 from tests.api.test_manual_truth import CHECKLIST, SCAN, archive
+from tests.api.test_partial_refusal import SUBJECT as PART_SUBJECT
+from tests.api.test_partial_refusal import crm as crm_with_orders
 from tests.holds.test_objection_decision import crm, objection
 from tests.holds.test_restriction_lift import restricted
 from tests.jobs.systems import MemorySystem, registry
@@ -35,10 +37,12 @@ REFUSED = [
 def test_the_actions_follow_the_apis_roles():
     """The table the refusals below iterate over is the API's policy."""
     assert ACTIONS["refuse"].roles == ACTIONS["extend"].roles == {Role.approver}
+    assert ACTIONS["refuse_part"].roles == {Role.approver}  # the API's refuse-part: Approver
     assert ACTIONS["attest"].roles == ACTIONS["complete_task"].roles == {Role.operator}
     assert ACTIONS["withdraw"].roles == {Role.operator, Role.approver}
     assert all(Role.auditor not in a.roles for a in ACTIONS.values())
     assert {(n, Role.auditor) for n in ACTIONS} <= set(REFUSED)
+    assert {("refuse_part", Role.operator), ("refuse_part", Role.auditor)} <= set(REFUSED)
 
 
 @pytest.mark.parametrize(("name", "role"), REFUSED, ids=[f"{n}-{r.value}" for n, r in REFUSED])
@@ -116,6 +120,33 @@ async def test_an_approver_extends_then_refuses(console, client, staff):
     again = await console.post(_path("withdraw", filed["id"]))
     notice = await _notice(console, again)
     assert "ble ikke trukket tilbake" in notice and "tilstand" in notice
+
+
+async def test_an_approver_refuses_part_of_an_erasure(console, client, staff, worker, runtime):
+    system = crm_with_orders()
+    runtime.connectors = registry(system)
+    filed = await file_request(client, staff, "erasure", subject=PART_SUBJECT)
+    await console.login(Role.approver)
+    page = await console.page(f"/console/requests/{filed['id']}")
+    assert 'value="system:crm::orders"' in page.text and "Avslå en del" in page.text
+    form = {
+        "part": "system:crm::orders",
+        "reason_code": "legal_claims",
+        "explanation": "Order A-1 is part of a dispute before the conciliation board.",
+    }
+    wrong = await console.post(
+        _path("refuse_part", filed["id"]), form | {"part": "system:crm::tax"}
+    )
+    assert "ble ikke avslått" in await _notice(console, wrong)
+    done = await console.post(_path("refuse_part", filed["id"]), form)
+    assert "Delen er avslått" in await _notice(console, done)
+    await worker.run_until_idle()
+    view = await _view(client, staff, filed["id"])
+    assert view["status"] == "completed"
+    assert view["outcome"]["refused_parts"] == [
+        {"system": "crm", "category": "orders", "reason_code": "legal_claims"}
+    ]
+    assert system.data[PART_SUBJECT["email"]] == {"orders": [{"order": "A-1"}]}
 
 
 async def test_an_operator_withdraws(console, client, staff):
