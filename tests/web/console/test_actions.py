@@ -4,12 +4,16 @@ without its CSRF token."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
 from app.connectors.registry import ConnectorInstance, ConnectorRegistry
+from app.connectors.testing.server import serve_app
 from app.db.models import Task
 from app.domain.requests import Role
+from app.services import recipient_delivery
 from app.web.console.actions import ACTIONS
 from tests.api.test_manual_truth import CHECKLIST, SCAN, archive
 from tests.api.test_partial_refusal import SUBJECT as PART_SUBJECT
@@ -17,7 +21,9 @@ from tests.api.test_partial_refusal import crm as crm_with_orders
 from tests.holds.test_objection_decision import crm, objection
 from tests.holds.test_restriction_lift import restricted
 from tests.jobs.systems import MemorySystem, registry
+from tests.recipients.test_art19 import directory, file, notices, systems
 from tests.web.console.conftest import file_request
+from tests.webhooks.receiver import Receiver
 
 IDS = {"task_id": "task_x", "hold_id": "hold_x", "notice_id": "ntc_x"}
 
@@ -339,3 +345,35 @@ async def test_an_action_address_opened_leads_back_to_the_request(console, clien
     assert back.headers["location"] == f"/console/requests/{filed['id']}"
     answer = await console.page(f"/console/requests/{filed['id']}/answer")
     assert answer.status_code == 200
+
+
+async def test_an_approver_settles_a_failed_recipient_notice(
+    console, client, staff, worker, runtime
+):
+    server = Receiver()
+    with serve_app(server.app) as url:
+        runtime.connectors = registry(*systems())
+        runtime.recipients = directory(f"{url}/hook")
+        created = await file(client, staff, "restriction")
+        await worker.run_until_idle()
+        server.fail_next = 100
+        for _ in range(len(recipient_delivery.RETRY_SCHEDULE) + 1):
+            await recipient_delivery.deliver_due(runtime)
+            runtime.clock.advance(timedelta(hours=7))
+        hooked = (await notices(client, staff, created["id"]))["Hooked AS"]
+        assert hooked["status"] == "failed" and hooked["last_error"] == "HTTP 503"
+        await console.login(Role.approver)
+        page = await console.page(f"/console/requests/{created['id']}")
+        assert f"/notices/{hooked['id']}/resolve" in page.text and "HTTP 503" in page.text
+        path = f"/console/requests/{created['id']}/notices/{hooked['id']}/resolve"
+        short = await console.post(path, {"resolution": "sent", "reason": "x"})
+        assert "ble ikke avsluttet" in await _notice(console, short)
+        done = await console.post(
+            path, {"resolution": "sent", "reason": "Told their DPO by phone on Monday"}
+        )
+        assert "Varselet er avsluttet" in await _notice(console, done)
+    settled = (await notices(client, staff, created["id"]))["Hooked AS"]
+    assert settled["status"] == "sent" and settled["resolved_by"].startswith("staff:")
+    assert settled["reason"] == "Told their DPO by phone on Monday"
+    page = await console.page(f"/console/requests/{created['id']}")
+    assert f"/notices/{hooked['id']}/resolve" not in page.text
