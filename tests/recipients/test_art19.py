@@ -84,6 +84,14 @@ def outbox(settings) -> list[tuple[str, str, str]]:
     return out
 
 
+async def fail_every_try(server: Receiver, runtime) -> None:
+    """The webhook recipient answers 503 to every try, until its notice is left to staff."""
+    server.fail_next = 100
+    for _ in range(recipient_delivery.RETRY.attempts):
+        await recipient_delivery.deliver_due(runtime)
+        runtime.clock.advance(timedelta(hours=7))
+
+
 async def test_rectification_reaches_every_recipient_by_its_route(
     client, staff, runtime, worker, settings, receiver
 ):
@@ -173,10 +181,7 @@ async def test_a_failing_recipient_is_retried_then_left_to_staff(
     runtime.recipients = directory(hook_url)
     created = await file(client, staff, "restriction")
     await worker.run_until_idle()
-    server.fail_next = 100
-    for _ in range(recipient_delivery.RETRY.attempts):
-        await recipient_delivery.deliver_due(runtime)
-        runtime.clock.advance(timedelta(hours=7))
+    await fail_every_try(server, runtime)
     hooked = (await notices(client, staff, created["id"]))["Hooked AS"]
     assert hooked["status"] == "failed"
     assert hooked["attempts"] == recipient_delivery.RETRY.attempts

@@ -4,8 +4,6 @@ without its CSRF token."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import update
 
@@ -13,7 +11,6 @@ from app.connectors.registry import ConnectorInstance, ConnectorRegistry
 from app.connectors.testing.server import serve_app
 from app.db.models import Task
 from app.domain.requests import Role
-from app.services import recipient_delivery
 from app.web.console.actions import ACTIONS
 from tests.api.test_manual_truth import CHECKLIST, SCAN, archive
 from tests.api.test_partial_refusal import SUBJECT as PART_SUBJECT
@@ -21,7 +18,7 @@ from tests.api.test_partial_refusal import crm as crm_with_orders
 from tests.holds.test_objection_decision import crm, objection
 from tests.holds.test_restriction_lift import restricted
 from tests.jobs.systems import MemorySystem, registry
-from tests.recipients.test_art19 import directory, file, notices, systems
+from tests.recipients.test_art19 import directory, fail_every_try, file, notices, systems
 from tests.web.console.conftest import file_request
 from tests.webhooks.receiver import Receiver
 
@@ -356,10 +353,7 @@ async def test_an_approver_settles_a_failed_recipient_notice(
         runtime.recipients = directory(f"{url}/hook")
         created = await file(client, staff, "restriction")
         await worker.run_until_idle()
-        server.fail_next = 100
-        for _ in range(len(recipient_delivery.RETRY_SCHEDULE) + 1):
-            await recipient_delivery.deliver_due(runtime)
-            runtime.clock.advance(timedelta(hours=7))
+        await fail_every_try(server, runtime)
         hooked = (await notices(client, staff, created["id"]))["Hooked AS"]
         assert hooked["status"] == "failed" and hooked["last_error"] == "HTTP 503"
         await console.login(Role.approver)
