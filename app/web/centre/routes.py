@@ -8,8 +8,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.deps import RuntimeDep, SessionDep, limit
 from app.domain import letter_words
@@ -23,6 +24,7 @@ from app.domain.errors import (
     TooManyAttempts,
     VerificationFailed,
 )
+from app.runtime import Runtime
 from app.schemas.requests import CodeIn
 from app.services import answer_links, flows, requests, subject_views
 from app.services.subjects import SubjectVault
@@ -46,6 +48,19 @@ router = APIRouter(prefix="/personvern", include_in_schema=False)
 OSLO = ZoneInfo("Europe/Oslo")
 RequestId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^req_[A-Za-z0-9_-]+$")]
 LinkToken = Annotated[str, Path(min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+async def _held(
+    request: Request, session: SessionDep, pages: PagesDep, request_id: RequestId
+) -> str:
+    """The request id in the address, once this browser is shown to hold its status token;
+    otherwise the page says the request is not this browser's."""
+    if not await access.holds(pages, request, session, request_id):
+        raise Shown(_not_yours(pages, request, pages.language(request)))
+    return request_id
+
+
+HeldRequest = Annotated[str, Depends(_held)]
 
 
 def long_date(moment: datetime | date, lang: Lang) -> str:
@@ -128,6 +143,8 @@ async def callback(
     if login is None:
         expired = {"right": "login_expired"}
         return form_page(pages, request, lang, FormValues(), expired, status_code=400)
+    if isinstance(login.form.get(STEP_UP), str):
+        return await _step_up_back(rt, session, pages, request, login, state=state, code=code)
     values = FormValues.from_dict(login.form)
     response: Response
     try:
@@ -152,6 +169,74 @@ async def callback(
         return response
     idporten.forget(pages, response)
     raise Shown(response) from None
+
+
+# In a pending log-in's form: the request an ID-porten log-in from its status page confirms.
+STEP_UP = "step_up"
+# What the status page says after that log-in (``?confirmed=``): word keys.
+CONFIRMED = ("confirmed", "confirm_failed", "confirm_mismatch", "confirm_expired")
+
+
+@router.post("/requests/{request_id}/idporten", response_class=HTMLResponse)
+async def confirm_with_idporten(
+    request: Request,
+    rt: RuntimeDep,
+    pages: PagesDep,
+    _: FormDep,
+    request_id: HeldRequest,
+) -> Response:
+    """From the status page: log in with ID-porten to prove the national identity number a
+    system waits for (the API's step-up), then back to the status page."""
+    lang = pages.language(request)
+    if not pages.settings.oidc_issuer:
+        return _not_yours(pages, request, lang)
+    response = pages.redirect(_status_url(request_id))
+    try:
+        url = await idporten.start(
+            rt, pages, request, response, lang=lang, form={STEP_UP: request_id}
+        )
+    except idporten.LoginFailed:
+        return pages.redirect(f"{_status_url(request_id)}?confirmed=confirm_failed")
+    response.headers["location"] = url
+    return response
+
+
+async def _step_up_back(
+    rt: Runtime,
+    session: AsyncSession,
+    pages: Pages,
+    request: Request,
+    login: idporten.Pending,
+    *,
+    state: str,
+    code: str,
+) -> Response:
+    """The way back from a log-in started on the status page: the ID token proves more about
+    the request this browser holds, through the API's verification (same checks, limits and
+    audit); then the status page says how it went."""
+    request_id = str(login.form[STEP_UP])
+    outcome = "confirmed"
+    try:
+        if not await access.holds(pages, request, session, request_id):
+            raise idporten.LoginFailed("confirm_expired")
+        if not code:
+            raise idporten.LoginFailed("confirm_expired")
+        id_token = await idporten.finish(rt, login, state=state, code=code)
+        await limit(rt, request, None, "verify", target=request_id, visitor=None)
+        body = CodeIn(id_token=id_token, id_token_nonce=login.nonce)
+        await flows.verify(rt, session, request_id, principal=CENTRE, body=body)
+    except idporten.LoginFailed as failed:
+        expired = failed.reason in ("login_expired", "confirm_expired")
+        outcome = "confirm_expired" if expired else "confirm_failed"
+    except VerificationFailed as refused:
+        outcome = "confirm_mismatch" if refused.extensions.get("conflicting") else "confirm_failed"
+    except (TooManyAttempts, InvalidTransition, NotFound):
+        outcome = "confirm_failed"
+    response = pages.redirect(f"{_status_url(request_id)}?confirmed={outcome}")
+    idporten.forget(pages, response)
+    if outcome != "confirmed":
+        raise Shown(response)  # the refusal's audit and counted try, as the API writes them
+    return response
 
 
 def _not_yours(pages: Pages, request: Request, lang: Lang) -> HTMLResponse:
@@ -182,13 +267,8 @@ def _code_page(
 
 
 @router.get("/requests/{request_id}/code", response_class=HTMLResponse)
-async def code_page(
-    request: Request, session: SessionDep, pages: PagesDep, request_id: RequestId
-) -> HTMLResponse:
-    lang = pages.language(request)
-    if not await access.holds(pages, request, session, request_id):
-        return _not_yours(pages, request, lang)
-    return _code_page(pages, request, lang, request_id)
+async def code_page(request: Request, pages: PagesDep, request_id: HeldRequest) -> HTMLResponse:
+    return _code_page(pages, request, pages.language(request), request_id)
 
 
 _CODE_ERRORS = {
@@ -203,12 +283,10 @@ async def check_code(
     session: SessionDep,
     pages: PagesDep,
     form: FormDep,
-    request_id: RequestId,
+    request_id: HeldRequest,
 ) -> Response:
     """The e-mail code, through the API's verification flow (same attempts, same limits)."""
     lang = pages.language(request)
-    if not await access.holds(pages, request, session, request_id):
-        return _not_yours(pages, request, lang)
     code = text(form, "code", limit=12).replace(" ", "")
     if len(code) < 4:
         return _code_page(pages, request, lang, request_id, error="code_missing", status_code=422)
@@ -240,11 +318,9 @@ async def resend(
     session: SessionDep,
     pages: PagesDep,
     _: FormDep,
-    request_id: RequestId,
+    request_id: HeldRequest,
 ) -> Response:
     lang = pages.language(request)
-    if not await access.holds(pages, request, session, request_id):
-        return _not_yours(pages, request, lang)
     try:
         await limit(rt, request, None, "resend", target=request_id, visitor=None)
         await requests.resend_code(rt, session, request_id)
@@ -262,6 +338,7 @@ async def status_page(
     pages: PagesDep,
     request_id: RequestId,
     token: Annotated[str | None, Query(min_length=8, max_length=200)] = None,
+    confirmed: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     """What happens now, the deadline in words, and once finished what each system did."""
     lang = pages.language(request)
@@ -311,6 +388,8 @@ async def status_page(
             [letter_words.field(f, lang) for f in fields], lang
         ),
         date_words=lambda day: long_date(day, lang),
+        idporten=bool(pages.settings.oidc_issuer),
+        confirmed=confirmed if confirmed in CONFIRMED else "",
         waiting=", ".join(
             letter_words.system(s, lang)
             for s in (status.identity_needed.systems if status.identity_needed else [])
