@@ -185,8 +185,9 @@ class Settings(BaseSettings):
     )
     frame_ancestors: list[str] = Field(
         default_factory=list,
-        description="Origins that may frame the privacy centre's form (e.g. the company's own "
-        "site, https://www.example.no); none by default.",
+        description="Origins that may frame the privacy centre: its form and the pages a "
+        "person goes on to from it (e.g. the company's own site, https://www.example.no); none "
+        "by default. The console is never framed.",
     )
     oidc_client_secret: SecretStr | None = Field(
         default=None,

@@ -53,6 +53,7 @@ def install(app: FastAPI) -> None:
             area="common",
             lang=lang,
             status_code=403,
+            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
             title=said["forged_title"],
             detail=said["forged_detail"],
             back=request.url.path,

@@ -87,7 +87,9 @@ class Pages:
         **context: Any,
     ) -> HTMLResponse:
         """``template`` in ``lang``, with ``w`` (the words), ``brand``, ``csrf_token`` and
-        ``lang`` in its context. Pages the company may embed pass ``framable=True``."""
+        ``lang`` in its context. Pages the company may embed pass ``framable=True``: the
+        privacy centre's, since a person who starts in the frame goes on there (the code, the
+        status); never the console's."""
         response = HTMLResponse(
             "", status_code=status_code, headers=self.headers(framable=framable)
         )

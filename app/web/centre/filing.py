@@ -82,6 +82,7 @@ def problem(
         area=AREA,
         lang=lang,
         status_code=status_code,
+        framable=True,
         title=said[title],
         detail=said[detail],
         back=back,

@@ -259,6 +259,7 @@ def _code_page(
         "centre/code.html",
         area=AREA,
         lang=lang,
+        framable=True,
         status_code=status_code,
         request_id=request_id,
         errors={"code": said[error]} if error else {},
@@ -371,6 +372,7 @@ async def status_page(
         "centre/status.html",
         area=AREA,
         lang=lang,
+        framable=True,
         page=page,
         status=status,
         request_id=request_id,
@@ -428,6 +430,7 @@ async def download_page(
         "centre/download.html",
         area=AREA,
         lang=lang,
+        framable=True,
         base=answer_links.PREFIX + link,
         expires=long_date(expires_at.replace(tzinfo=expires_at.tzinfo or UTC), lang),
     )
