@@ -54,6 +54,8 @@ async def test_confirming_with_idporten_runs_the_waiting_systems(
     request_id, registry = await _waiting(centre, runtime, settings, worker)
     view = (await centre.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
     assert view["identity"]["waiting_systems"] == ["folkeregister"]
+    forged = await centre.post(f"/personvern/requests/{request_id}/idporten", data={})
+    assert forged.status_code == 403  # another site cannot start the log-in
     sent = await _confirm(centre, request_id)
     assert sent.status_code == 303 and sent.headers["location"].startswith(issuer.url)
     back = await centre.get(await _log_in(sent.headers["location"]))
