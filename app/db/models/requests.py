@@ -86,7 +86,9 @@ class VerificationChallenge(SQLModel, table=True):
 
 
 class UsedIdToken(SQLModel, table=True):
-    """An ID token that verified a request, remembered until it expires: one token, one use."""
+    """An ID token that verified a request, remembered until it expires: one token, one use.
+    The console keeps its used-up tokens here too (``request_id`` then names the kind: a staff
+    ID token that started a session, "console-login"; a logged-out session, "console-session")."""
 
     __tablename__ = "used_id_tokens"
 

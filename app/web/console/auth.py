@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crypto import token_hash
@@ -87,9 +88,12 @@ async def used(session: AsyncSession, kind: str, value: str) -> bool:
     return await session.get(UsedIdToken, _used_key(kind, value)) is not None
 
 
-def use_up(session: AsyncSession, rt: Runtime, kind: str, value: str, until: float) -> None:
-    """Record ``value`` as used up until ``until`` (seconds since the epoch)."""
-    ends = max(rt.clock.now(), datetime.fromtimestamp(until, tz=UTC))
+async def use_up(session: AsyncSession, rt: Runtime, kind: str, value: str, until: float) -> None:
+    """Record ``value`` as used up until ``until`` (seconds since the epoch); what expired is
+    forgotten on the way."""
+    now = rt.clock.now()
+    await session.exec(delete(UsedIdToken).where(col(UsedIdToken.expires_at) < now))
+    ends = max(now, datetime.fromtimestamp(until, tz=UTC))
     session.add(UsedIdToken(token_hash=_used_key(kind, value), request_id=kind, expires_at=ends))
 
 
@@ -99,7 +103,7 @@ async def end_session(rt: Runtime, pages: Pages, request: Request, response: Res
     if value is not None and isinstance(value.get("sid"), str):
         async with rt.db.session() as session:
             if not await used(session, SESSION, value["sid"]):
-                use_up(session, rt, SESSION, value["sid"], float(value.get("ends", 0)))
+                await use_up(session, rt, SESSION, value["sid"], float(value.get("ends", 0)))
     session_cookie(pages).clear(response, path=PATH)
 
 

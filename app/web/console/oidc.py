@@ -171,7 +171,7 @@ async def _use_once(rt: RuntimeDep, token: str, claims: dict[str, Any]) -> None:
     async with rt.db.session() as session:
         if await used(session, LOGIN, token_id):
             raise LoginFailed("login_failed_token")
-        use_up(session, rt, LOGIN, token_id, until)
+        await use_up(session, rt, LOGIN, token_id, until)
 
 
 @router.get("/callback", name="staff_login_callback", response_class=HTMLResponse)
