@@ -21,10 +21,10 @@ from fastapi import Depends, Request, Response
 from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crypto import token_hash
 from app.db.models import UsedIdToken
 from app.deps import RuntimeDep
 from app.domain.requests import Role
+from app.infra.crypto import token_hash
 from app.runtime import Runtime
 from app.security import Principal
 from app.web.cookies import SignedCookie
