@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +34,12 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read (``Database.read``) takes no write lock: it never waits for a writer.
+        read_only = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "innsyn_read_only"
 
 
 _AFTER_COMMIT = "innsyn.after_commit"
@@ -78,10 +84,18 @@ class Database:
                 private_sqlite(Path(path))
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+            # No ping on every checkout (a round trip each): a connection the server dropped
+            # (a restart) fails the statement that finds it, asyncpg reports it as a
+            # disconnect, and the pool then replaces every connection older than that
+            # failure. The worker runs that transaction again (``app.jobs.dbretry``);
+            # ``read`` does so too.
+            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+            self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+        else:  # no BEGIN/COMMIT around a single read
+            self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         # Every session carries the audit key (never stored in the database) for its appends.
         self.sessionmaker = async_sessionmaker(
             self.engine,
@@ -112,6 +126,19 @@ class Database:
             defer(_run_hooks(session, _AFTER_COMMIT))
             return
         await _run_hooks(session, _AFTER_COMMIT)
+
+    async def read(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one read-only statement on a pooled connection, outside any unit
+        of work (no session, no transaction on PostgreSQL): for hot reads such as a view's
+        version. A connection found dropped is replaced and the read made once more."""
+        for attempt in (1, 2):
+            try:
+                async with self._reader.connect() as conn:
+                    return (await conn.execute(statement, params)).first()
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,29 +116,30 @@ async def staff_view(rt: Runtime, session: AsyncSession, request: DsrRequest) ->
     )
 
 
-async def view_etag(rt: Runtime, session: AsyncSession, request_id: str) -> str:
-    """The staff view's ETag from one read by primary key: the view version, and what of the
-    view changes with time alone (overdue; answer links that expired)."""
-    now = rt.clock.now()
-    expired = (
-        select(func.count())
-        .where(
-            AnswerLink.request_id == request_id,
-            col(AnswerLink.revoked_at).is_(None),
-            col(AnswerLink.expires_at) <= now,
-        )
-        .scalar_subquery()
+# Built once: each call binds only the id and the time (the compiled form is cached).
+_ETAG_READ = select(
+    DsrRequest.version,
+    DsrRequest.status,
+    DsrRequest.effective_due_at,
+    select(func.count())
+    .where(
+        AnswerLink.request_id == bindparam("request_id"),
+        col(AnswerLink.revoked_at).is_(None),
+        col(AnswerLink.expires_at) <= bindparam("now"),
     )
-    row = (
-        await session.exec(
-            select(
-                DsrRequest.version, DsrRequest.status, DsrRequest.effective_due_at, expired
-            ).where(DsrRequest.id == request_id)
-        )
-    ).first()
+    .scalar_subquery(),
+).where(DsrRequest.id == bindparam("request_id"))
+
+
+async def view_etag(rt: Runtime, request_id: str) -> str:
+    """The staff view's ETag from one read by primary key: the view version, and what of the
+    view changes with time alone (overdue; answer links that expired). One statement on a
+    pooled connection, outside any unit of work: a poll answered 304 opens no session."""
+    now = rt.clock.now()
+    row = await rt.db.read(_ETAG_READ, {"request_id": request_id, "now": now})
     if row is None:
         raise NotFound(f"no request with id {request_id}")
-    version, status, due_at, lapsed = row
+    version, status, due_at, lapsed = tuple(row)
     late = deadlines.overdue(RequestStatus(status) not in TERMINAL, due_at, now)
     return f'"{request_id}.v{version}.{lapsed}{".late" if late else ""}"'
 

@@ -202,3 +202,24 @@ async def test_an_answer_link_expiring_changes_the_etag_with_time_alone(
     response = await poll(client, staff, request_id, tag)
     assert response.status_code == 200
     assert {x["state"] for x in response.json()["answer_links"]} == {"expired"}
+
+
+async def test_a_304_is_one_statement_and_no_unit_of_work(client, staff, runtime):
+    from sqlalchemy import event
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        if not statement.startswith("BEGIN"):  # SQLite's own (deferred: no write lock)
+            sent.append(statement)
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert (await poll(client, staff, request_id, tag)).status_code == 304
+    finally:
+        event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    assert len(sent) == 1, sent
+    assert sent[0].lstrip().upper().startswith("SELECT")
