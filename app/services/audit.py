@@ -107,7 +107,8 @@ async def append(
     session.add(event)
     stream_head.seq, stream_head.hash = event.seq, event.hash
     global_head.seq, global_head.hash = event.global_seq, event.hash
-    await session.flush()
+    # Written with the unit of work's next flush (a query, or the commit): a transaction that
+    # records several events inserts them together and moves each head once.
     return event
 
 

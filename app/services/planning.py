@@ -8,6 +8,7 @@ a task changes, ``advance`` moves the request on: the erasure phase after the ho
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -60,7 +61,9 @@ async def start(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None
     tasks = await first_tasks(rt, session, request)
     await add_tasks(rt, session, tasks)
     await notices.identity_needed(rt, session, request, step_up_systems(rt, request, tasks))
-    await advance(rt, session, request)
+    # A request just started has no tasks but these: no need to count them in the database.
+    counts = Counter((int(t["phase"]), str(t["status"])) for t in tasks)
+    await advance(rt, session, request, counts=dict(counts))
 
 
 def step_up_systems(rt: Runtime, request: DsrRequest, first: Sequence[NewTask]) -> list[str]:
@@ -325,15 +328,23 @@ async def tasks_of(session: AsyncSession, request_id: str) -> list[Task]:
     return list(rows)
 
 
-async def advance(rt: Runtime, session: AsyncSession, request: DsrRequest) -> None:
+async def advance(
+    rt: Runtime,
+    session: AsyncSession,
+    request: DsrRequest,
+    *,
+    counts: dict[tuple[int, str], int] | None = None,
+) -> None:
     """Move a started request on after its tasks changed. The caller holds the request's row
-    lock, so two workers finishing its last two tasks at once cannot both (or neither) act."""
+    lock, so two workers finishing its last two tasks at once cannot both (or neither) act.
+    ``counts``: its tasks per phase and status, when the caller knows them all."""
     if RequestStatus(request.status) not in (
         RequestStatus.in_progress,
         RequestStatus.awaiting_manual,
     ):
         return
-    counts = await task_counts(session, request.id)
+    if counts is None:
+        counts = await task_counts(session, request.id)
     if _erase_phase_due(request, counts):
         await add_tasks(rt, session, await erase_tasks(rt, session, request))
         counts = await task_counts(session, request.id)

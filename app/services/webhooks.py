@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 import httpx
 from sqlmodel import col, delete, select
@@ -95,6 +96,7 @@ async def subscribe(
     subscription.secret_ciphertext = rt.cipher.seal(secret, purpose=f"webhook:{subscription.id}")
     session.add(subscription)
     await session.flush()
+    _forget_subscribers(session)
     await audit.append(
         session,
         at=subscription.created_at,
@@ -117,16 +119,13 @@ async def emit(
     """Queue ``event_type`` for every subscriber. ``data`` holds ids and kinds, never PII."""
     assert event_type in EVENT_TYPES, event_type
     now = rt.clock.now()
-    subscribers = await session.exec(
-        select(WebhookSubscription).where(col(WebhookSubscription.active).is_(True))
-    )
     deliveries = []
-    for subscription in subscribers:
-        if event_type not in subscription.events:
+    for webhook_id, events in await _subscribers(session):
+        if event_type not in events:
             continue
         delivery = WebhookDelivery(
             id=new_id("msg"),
-            webhook_id=subscription.id,
+            webhook_id=webhook_id,
             event_type=event_type,
             payload={"type": event_type, "timestamp": _rfc3339(now), "data": data},
             created_at=now,
@@ -134,8 +133,32 @@ async def emit(
         )
         session.add(delivery)
         deliveries.append(delivery)
-    await session.flush()
     return deliveries
+
+
+# The active subscriptions as one transaction saw them: a unit of work that announces several
+# events (received, verified, …) reads them once. Changing a subscription drops the copy.
+_seen: WeakKeyDictionary[Any, list[tuple[str, list[str]]]] = WeakKeyDictionary()
+
+
+async def _subscribers(session: AsyncSession) -> list[tuple[str, list[str]]]:
+    await session.connection()  # begins the transaction, if it has not begun
+    transaction = session.sync_session.get_transaction()
+    found = _seen.get(transaction)
+    if found is None:
+        with session.no_autoflush:  # pending changes are not subscriptions: no flush for them
+            rows = await session.exec(
+                select(WebhookSubscription.id, WebhookSubscription.events).where(
+                    col(WebhookSubscription.active).is_(True)
+                )
+            )
+            found = [(webhook_id, list(events)) for webhook_id, events in rows]
+        _seen[transaction] = found
+    return found
+
+
+def _forget_subscribers(session: AsyncSession) -> None:
+    _seen.pop(session.sync_session.get_transaction(), None)
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -175,6 +198,7 @@ async def update(
         changes.append("webhook.secret_rotated")
     session.add(subscription)
     await session.flush()
+    _forget_subscribers(session)
     for action in changes:
         await audit.append(
             session,
@@ -194,6 +218,7 @@ async def remove(
     await session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
     await session.delete(subscription)
     await session.flush()
+    _forget_subscribers(session)
     await audit.append(
         session,
         at=rt.clock.now(),
