@@ -21,7 +21,8 @@ from app.security import InvalidToken, Principal, split_api_key
 from app.services import apikeys
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # ``async``: FastAPI runs a plain ``def`` dependency in a thread, one hop per request.
     runtime = request.app.state.runtime
     assert isinstance(runtime, Runtime)
     return runtime

@@ -6,14 +6,15 @@ that commits. Once the unit of work has committed, its letters are sent at once 
 call sends them right after its answer has gone out); what could
 not be sent (the mail server is down, the process died) is sent by ``deliver_due``, a
 scheduled sweep, with backoff, until it is sent or marked ``failed`` for staff to see. A
-letter is claimed through the leased outbox (``app.store.outbox``: pending → sending, under
-a lease), so two senders never send the same one; after a crash between sending and recording, the lease
-expires and it is sent again (at least once; the ``Message-ID`` stays the same).
+letter is claimed through the leased outbox (``app.store.outbox``: ``sending``, under a
+lease; written so by the unit of work that sends it after its commit, or pending → sending
+by the sweep), so two senders never send the same one; after a crash before sending or
+between sending and recording, the lease expires and it is sent (again: at least once; the
+``Message-ID`` stays the same).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,13 +72,18 @@ async def queue(
     *,
     kind: str,
 ) -> OutgoingLetter:
-    """Queue ``letter`` to ``to`` in this transaction; it leaves once the transaction commits."""
+    """Queue ``letter`` to ``to`` in this transaction; it leaves once the transaction commits.
+    The row is written already claimed by this unit of work (``sending``, under a lease), so
+    sending it right after the commit needs no claim of its own; if the process dies before,
+    the lease runs out and the ``letters`` job sends it."""
     row = _add(rt, session, request, to, letter, kind=kind, channel="email")
-    queued: list[str] = session.info.setdefault(_QUEUED, [])
-    queued.append(row.id)
+    OUTBOX.claim_new(row, rt.clock.now())
+    queued: list[OutgoingLetter] = session.info.setdefault(_QUEUED, [])
+    queued.append(row)
 
     async def send_queued() -> None:
-        await deliver(rt, list(queued))
+        for claimed in session.info.pop(_QUEUED, []):
+            await _send(rt, claimed)
 
     after_commit(session, "letters", send_queued)
     return row
@@ -158,16 +164,6 @@ async def _letter_of(
     return row
 
 
-async def deliver(rt: Runtime, letter_ids: Sequence[str]) -> int:
-    """Send these letters now (each claimed first); returns how many left."""
-    sent = 0
-    for letter_id in letter_ids:
-        row = await _claim(rt, ids=[letter_id])
-        if row is not None:
-            sent += await _send(rt, row)
-    return sent
-
-
 async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
     """Sweep: letters whose time has come, or whose sender's lease ran out; one claimed at a
     time, so a slow mail server never lets a lease run out on a letter still waiting."""
@@ -180,7 +176,7 @@ async def deliver_due(rt: Runtime, *, limit: int = 50) -> int:
     return sent
 
 
-async def _claim(rt: Runtime, *, ids: Sequence[str] | None = None) -> OutgoingLetter | None:
+async def _claim(rt: Runtime) -> OutgoingLetter | None:
     """pending (or sending with an expired lease) → sending, by exactly one sender; the
     claimed row, or None when another sender has it or it has left."""
     now = rt.clock.now()
@@ -192,7 +188,7 @@ async def _claim(rt: Runtime, *, ids: Sequence[str] | None = None) -> OutgoingLe
             claimed.append(row)
             await _touch(session, row.request_id, now)  # "sending", one more attempt
 
-    await OUTBOX.claim(rt.db, now, limit=1, ids=ids, then=read)
+    await OUTBOX.claim(rt.db, now, limit=1, then=read)
     return claimed[0] if claimed else None
 
 

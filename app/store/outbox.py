@@ -138,6 +138,15 @@ class LeasedOutbox(Generic[Row, Status]):
                 await then(session, claimed)
         return claimed
 
+    def claim_new(self, row: OutboxRow, now: datetime) -> None:
+        """Write a new row already claimed, by the unit of work that writes it: it sends the
+        row itself right after its commit, with no claim transaction. Should it die first,
+        the lease runs out and the row is due again like any other."""
+        row.status = self.lifecycle.target(Event.claim).value
+        row.lease_expires_at = now + self.lease
+        if self.counts_on_claim:
+            row.attempts += 1
+
     def settle(self, row: OutboxRow, now: datetime, error: str | None) -> Settlement:
         """The row after an attempt: ``error`` None when it reached the other side, else a
         short reason without personal data. Raises ``InvalidTransition`` for a row its
