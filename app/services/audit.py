@@ -73,9 +73,11 @@ async def append(
     from_status: str | None = None,
     to_status: str | None = None,
     detail: dict[str, Any] | None = None,
+    new_stream: bool = False,
 ) -> AuditEvent:
     """Add one event to its stream's chain and the global chain. Callers never pass personal
-    data in ``detail``."""
+    data in ``detail``. ``new_stream``: the request was filed in this transaction, so its
+    stream has no head yet (nothing to read)."""
     key = key_of(session)
     stream = request_id or SYSTEM_STREAM
     await session.connection()  # begins the transaction, if it has not begun
@@ -85,7 +87,10 @@ async def append(
     if heads is None:
         heads = _heads[transaction] = _Heads(await _locked_global_head(session))
     stream_head = heads.streams.get(stream)
-    if stream_head is None:
+    if stream_head is None and new_stream and request_id is not None:
+        stream_head = heads.streams[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
+        session.add(stream_head)
+    elif stream_head is None:
         stream_head = heads.streams[stream] = await _stream_head(session, stream)
     global_head = heads.global_head
     event = AuditEvent(
@@ -122,7 +127,8 @@ async def _locked_global_head(session: AsyncSession) -> AuditHead:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    head = (await session.exec(query)).first()
+    with session.no_autoflush:  # the heads are all this reads: pending changes wait
+        head = (await session.exec(query)).first()
     if head is None:  # a new database: create the row; racing replicas agree on one
         await session.exec(  # type: ignore[call-overload]
             text(
@@ -142,7 +148,8 @@ async def _stream_head(session: AsyncSession, stream: str) -> AuditHead:
         .where(AuditHead.stream == stream)
         .execution_options(populate_existing=True)
     )
-    head = (await session.exec(query)).first()
+    with session.no_autoflush:  # a head not yet read in this transaction has no changes
+        head = (await session.exec(query)).first()
     if head is None:
         head = AuditHead(stream=stream, seq=0, hash=GENESIS)
         session.add(head)

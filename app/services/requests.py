@@ -296,7 +296,7 @@ async def _file(
     vault.store_subject(request, subject)
     vault.store_details(request, details)
     session.add(request)
-    await session.flush()
+    await session.flush()  # the row first: what refers to it is written in later flushes
     await audit.append(
         session,
         at=now,
@@ -305,6 +305,7 @@ async def _file(
         request_id=request.id,
         to_status=request.status,
         detail={"kind": request.kind, "channel": request.channel},
+        new_stream=True,
     )
     await webhooks.emit(rt, session, "request.received", _event_data(request))
     return request, token

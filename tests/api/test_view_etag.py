@@ -223,3 +223,26 @@ async def test_a_304_is_one_statement_and_no_unit_of_work(client, staff, runtime
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
     assert len(sent) == 1, sent
     assert sent[0].lstrip().upper().startswith("SELECT")
+
+
+async def test_a_staff_attested_intake_writes_the_request_row_twice_at_most(client, staff, runtime):
+    """Inserted, then updated once as it stands at the flush before its tasks (not once per
+    step: verified, started); the version bump at commit is the only other write to it."""
+    from sqlalchemy import event
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    await create(client, staff, email="kari@example.no")  # a warm audit chain
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await create(client, staff)
+    finally:
+        event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    writes = [s for s in sent if s.startswith("UPDATE requests SET") and "version" not in s]
+    assert len(writes) == 1, writes
+    assert sum(s.startswith("SELECT webhooks") for s in sent) == 1
+    assert sum(s.startswith("SELECT audit_heads") for s in sent) == 1  # the global head
