@@ -71,17 +71,19 @@ async def _api_key_principal(rt: Runtime, session: AsyncSession, key: str) -> Pr
 
 async def optional_principal(
     rt: RuntimeDep,
-    session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal | None:
+    """Who calls. A staff token needs no database; an API key is looked up (and its use
+    stamped) in a short unit of work of its own, before the handler's."""
     if bearer is not None:
         try:
             return await rt.tokens.verify(bearer.credentials)
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from exc
     if api_key is not None:
-        return await _api_key_principal(rt, session, api_key)
+        async with rt.db.session() as session:
+            return await _api_key_principal(rt, session, api_key)
     return None
 
 
