@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, text
+from sqlalchemy.orm import load_only
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -219,12 +220,35 @@ CURSOR = prefixed_b64("req_")
 """The requests list's cursor: the last id seen, in URL-safe base64."""
 
 
+# What ``summary`` shows: a dashboard polling the list reads no sealed subject, identity or
+# outcome (JSON decoded per row) for the rows it only lists.
+_SUMMARY_COLUMNS: tuple[Any, ...] = (
+    DsrRequest.id,
+    DsrRequest.kind,
+    DsrRequest.status,
+    DsrRequest.channel,
+    DsrRequest.language,
+    DsrRequest.received_at,
+    DsrRequest.created_at,
+    DsrRequest.updated_at,
+    DsrRequest.verified_at,
+    DsrRequest.completed_at,
+    DsrRequest.target_due_date,
+    DsrRequest.legal_due_date,
+    DsrRequest.extended_target_date,
+    DsrRequest.extended_legal_date,
+    DsrRequest.effective_due_at,
+    DsrRequest.verification_method,
+    DsrRequest.verification_state,
+)
+
+
 async def list_page(
     rt: Runtime, session: AsyncSession, flt: ListFilter, *, limit: int, cursor: str | None
 ) -> tuple[list[RequestSummary], str | None]:
     """Newest first; the cursor is the last id seen (ids sort by creation time)."""
     now = rt.clock.now()
-    query = select(DsrRequest)
+    query = select(DsrRequest).options(load_only(*_SUMMARY_COLUMNS))
     if flt.status is not None:
         query = query.where(DsrRequest.status == flt.status.value)
     if flt.kind is not None:
