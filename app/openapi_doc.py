@@ -29,6 +29,12 @@ _INVALID = "Invalid input"
 _FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
+_UNAVAILABLE = (
+    "The database connection was lost (a restart, a failover): nothing was changed; try "
+    "again after `Retry-After` seconds."
+)
+
+
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the framework's answers to every operation and make every error problem+json."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -47,6 +53,7 @@ def _complete_operation(operation: dict[str, Any]) -> None:
             responses.setdefault(status, {"description": text})
     if "requestBody" in operation or operation.get("parameters"):
         responses.setdefault("422", {"description": _INVALID})
+    responses.setdefault("503", {"description": _UNAVAILABLE})
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = dict(_PROBLEM_CONTENT)

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain import errors
@@ -39,6 +40,7 @@ FRAMEWORK_TYPES: dict[str, str] = {
     "unsupported-media-type": "Unsupported media type",
     "rate-limited": "Too many requests",
     "internal-error": "Internal server error",
+    "database-unavailable": "The database is unavailable for a moment",
     "http-error": "HTTP error",
 }
 
@@ -159,6 +161,23 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    """A connection the database dropped (a restart, a failover): the unit of work was rolled
+    back and the pool renews its connections, so the caller may simply try again."""
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        return await _unexpected(request, exc)
+    log.warning("database_connection_lost", path=request.url.path)
+    return problem(
+        503,
+        "database-unavailable",
+        FRAMEWORK_TYPES["database-unavailable"],
+        "the connection to the database was lost and nothing was changed; try again",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem(
@@ -175,6 +194,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthorized, _unauthorized)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(Exception, _unexpected)
 
 

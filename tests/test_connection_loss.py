@@ -81,3 +81,25 @@ async def test_a_dropped_pool_recovers_without_pinging(
     # Everything after that runs on fresh connections.
     view = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
     assert view.status_code == 200
+
+
+async def test_an_api_change_that_meets_a_dropped_connection_says_try_again(
+    backend, database_url, client, staff, runtime
+):
+    """No ping per checkout means one call per process may meet the dead connection: it gets
+    a typed 503 with Retry-After (nothing was changed), and the next call works."""
+    if backend != "postgresql":
+        pytest.skip("a server that drops its connections is a PostgreSQL matter")
+    runtime.connectors = registry(MemorySystem("crm"))
+    body = {"kind": "access", "subject": {"email": "kari@example.no"}, "verification": ATTESTED}
+    await _fill_pool(runtime)
+    assert await _drop_every_connection(database_url) >= 1
+    first = await client.post("/v1/requests", json=body, headers=staff["operator"])
+    assert first.status_code == 503, first.text  # every pooled connection was dead
+    assert first.headers["content-type"] == "application/problem+json"
+    assert first.headers["retry-after"] == "1"
+    assert first.json()["type"].endswith("database-unavailable")
+    again = await client.post("/v1/requests", json=body, headers=staff["operator"])
+    assert again.status_code == 201, again.text
+    listed = await client.get("/v1/requests", headers=staff["operator"])
+    assert len(listed.json()["items"]) == 1  # the refused try changed nothing
