@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,21 +31,14 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_session(rt: RuntimeDep, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
+async def get_session(rt: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """The request is the transaction: commit when the handler returns, roll back on error,
     and both before the response is sent (``scope="function"``): a commit that fails is an
     error answer, never a 2xx for a change that did not happen. What waits for the commit
-    (letters leaving through the outbox) runs right after the response has been sent."""
-
-    def after_response(work: Coroutine[Any, Any, None]) -> None:
-        background.add_task(_run, work)
-
-    async with rt.db.session(defer=after_response) as session:
+    (letters leaving through the outbox) also runs before the answer, so when a caller hears
+    "done" the person's letter has left (or waits in the outbox, if the mail server failed)."""
+    async with rt.db.session() as session:
         yield session
-
-
-async def _run(work: Coroutine[Any, Any, None]) -> None:
-    await work
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -3,7 +3,7 @@
 ``queue`` writes the letter in the caller's transaction: a change that rolls back sends
 nothing, and a transaction run again (a retried write-back) queues it again only in the run
 that commits. Once the unit of work has committed, its letters are sent at once (an API
-call sends them right after its answer has gone out); what could
+call before its answer); what could
 not be sent (the mail server is down, the process died) is sent by ``deliver_due``, a
 scheduled sweep, with backoff, until it is sent or marked ``failed`` for staff to see. A
 letter is claimed through the leased outbox (``app.store.outbox``: ``sending``, under a
