@@ -60,6 +60,11 @@ def _choices(rt: Runtime, view: RequestView, lang: str) -> dict[str, Any]:
         "categories": {
             i.name: [c.name for c in i.connector.categories()] for i in rt.connectors.active()
         },
+        # A finding's kind of data, offered in words; the form still posts the category's name.
+        "category_choices": {
+            i.name: [(c.name, c.text("description", lang)) for c in i.connector.categories()]
+            for i in rt.connectors.active()
+        },
         "reason_words": {code.value: r.text(lang) for code, r in REASONS.items()},
         "basis_words": {b.code: b.explain(lang) for b in rt.hold_catalogue.all()},
         "finding_rows": range(1, FINDING_ROWS + 1),

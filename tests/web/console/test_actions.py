@@ -174,6 +174,11 @@ async def test_an_operator_completes_the_paper_archive_with_a_finding_and_a_scan
     request_id, task_id = await _manual_task(client, staff, worker, runtime)
     await console.login(Role.operator)
     path = _path("complete_task", request_id).replace("task_x", task_id)
+    form = await console.page(f"/console/requests/{request_id}")
+    # The kind of data is offered in words; the form posts its name.
+    assert (
+        '<option value="paper_contracts">Signed customer contracts on paper.</option>' in form.text
+    )
     half = await console.post(path, {"item": CHECKLIST, "done": CHECKLIST[:1]})
     notice = await _notice(console, half)
     assert "ble ikke merket som gjort" in notice and "sjekklisten" in notice
