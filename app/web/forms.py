@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from app.web.csrf import FIELD, CsrfRefused
 from app.web.render import Pages, get_pages
@@ -17,9 +18,19 @@ MAX_FIELDS = 200
 MAX_FILES = 10
 
 
+class FormRefused(Exception):
+    """The body is no form a page sends: too many fields or files, or not parseable."""
+
+
 async def checked_form(request: Request, pages: PagesDep) -> FormData:
-    """The posted form, after its CSRF token is checked (raises ``CsrfRefused``)."""
-    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    """The posted form, after its CSRF token is checked (raises ``CsrfRefused``; a body no
+    page could have sent raises ``FormRefused``, answered with a page in words)."""
+    try:
+        form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
+    except HTTPException as exc:
+        if exc.status_code != 400:
+            raise
+        raise FormRefused from exc
     try:
         pages.csrf.check(request, form.get(FIELD))
     except CsrfRefused:

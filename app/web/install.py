@@ -18,6 +18,7 @@ from app.web.console.queue import router as queue_router
 from app.web.console.request_page import router as request_router
 from app.web.console.routes import router as console_router
 from app.web.csrf import CsrfRefused
+from app.web.forms import FormRefused
 from app.web.render import get_pages
 from app.web.words import words
 
@@ -42,21 +43,28 @@ def install(app: FastAPI) -> None:
     async def home() -> RedirectResponse:
         return RedirectResponse(CENTRE, status_code=307)
 
+    @app.exception_handler(FormRefused)
+    async def not_a_form(request: Request, _: FormRefused) -> Response:
+        return get_pages(request).problem(
+            request,
+            area="common",
+            status_code=400,
+            title="form_refused_title",
+            detail="form_refused_detail",
+            back=request.url.path,
+            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
+        )
+
     @app.exception_handler(CsrfRefused)
     async def forged(request: Request, _: CsrfRefused) -> Response:
-        pages = get_pages(request)
-        lang = pages.language(request)
-        said = words("common", lang)
-        return pages.render(
+        return get_pages(request).problem(
             request,
-            "problem.html",
             area="common",
-            lang=lang,
             status_code=403,
-            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
-            title=said["forged_title"],
-            detail=said["forged_detail"],
+            title="forged_title",
+            detail="forged_detail",
             back=request.url.path,
+            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
         )
 
     @app.exception_handler(Shown)

@@ -109,6 +109,34 @@ class Pages:
             set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 86400, same_site="lax")
         return response
 
+    def problem(
+        self,
+        request: Request,
+        *,
+        area: str,
+        status_code: int,
+        title: str,
+        detail: str,
+        back: str | None,
+        framable: bool = False,
+        lang: Lang | None = None,
+    ) -> HTMLResponse:
+        """A page that says in words what went wrong; ``title`` and ``detail`` are word keys
+        of ``area`` (its own words and the common ones)."""
+        lang = lang or self.language(request)
+        said = words(area, lang)
+        return self.render(
+            request,
+            "problem.html",
+            area=area,
+            lang=lang,
+            status_code=status_code,
+            framable=framable,
+            title=said[title],
+            detail=said[detail],
+            back=back,
+        )
+
     def redirect(self, url: str) -> RedirectResponse:
         """After a successful post: 303 so a reload does not post again."""
         return RedirectResponse(url, status_code=303, headers=self.headers(framable=True))

@@ -155,3 +155,13 @@ async def test_the_local_log_in_opens_the_console_with_the_chosen_roles(runtime)
         assert done.status_code == 303 and done.headers["location"] == "/console/"
         start = await client.get("/console/")
         assert start.status_code == 200 and "dev-staff" in start.text
+
+
+async def test_a_body_no_page_could_send_gets_a_page_in_words(probed):
+    _, client = probed
+    await client.get("/personvern/")
+    fields = {f"field{n}": "x" for n in range(250)}
+    refused = await client.post("/probe-form", data=fields)
+    assert refused.status_code == 400
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Skjemaet kunne ikke leses" in refused.text

@@ -75,17 +75,15 @@ def problem(
     back: str | None = "/personvern/",
 ) -> HTMLResponse:
     """A page that says in words what went wrong; ``title`` and ``detail`` are word keys."""
-    said = words(AREA, lang)
-    return pages.render(
+    return pages.problem(
         request,
-        "problem.html",
-        area=AREA,
         lang=lang,
+        area=AREA,
         status_code=status_code,
-        framable=True,
-        title=said[title],
-        detail=said[detail],
+        title=title,
+        detail=detail,
         back=back,
+        framable=True,
     )
 
 

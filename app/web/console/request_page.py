@@ -73,16 +73,12 @@ def _choices(rt: Runtime, view: RequestView, lang: str) -> dict[str, Any]:
 
 
 def _missing(pages: Pages, request: Request) -> HTMLResponse:
-    lang = pages.language(request)
-    said = words("common", lang)
-    return pages.render(
+    return pages.problem(
         request,
-        "problem.html",
         area="console",
-        lang=lang,
         status_code=404,
-        title=said["not_found_title"],
-        detail=said["not_found_detail"],
+        title="not_found_title",
+        detail="not_found_detail",
         back="/console/",
     )
 
