@@ -74,6 +74,7 @@ class Issuer:
         self.login_claims: dict[str, Any] = {}
         self.client_secret: str | None = None
         self.codes: dict[str, dict[str, str]] = {}
+        self.authorize_requests: list[dict[str, str]] = []
         self.token_requests: list[dict[str, str]] = []
         self.app = Starlette(
             routes=[
@@ -98,6 +99,7 @@ class Issuer:
     async def _authorize(self, request: Request) -> JSONResponse | RedirectResponse:
         """The person "logs in" at once: back to the client with a code for this request."""
         q = request.query_params
+        self.authorize_requests.append(dict(q))
         if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256":
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         if q.get("client_id") != self.audience or not q.get("code_challenge"):

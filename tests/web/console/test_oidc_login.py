@@ -11,22 +11,24 @@ import pytest
 
 from app.main import create_app
 from app.security import StaffTokenVerifier
-from tests.security.oidc_code_flow import CodeFlowIssuer
+from tests.security.oidc_issuer import Issuer
 
 CLIENT = "innsyn-console"
 
 
 @pytest.fixture(scope="module")
-def issuer() -> Iterator[CodeFlowIssuer]:
-    with CodeFlowIssuer(CLIENT, client_secret="s3cret").served() as served:
-        assert isinstance(served, CodeFlowIssuer)
+def issuer() -> Iterator[Issuer]:
+    """The company's issuer, with the console registered as a confidential client."""
+    issuer = Issuer()
+    issuer.audience = CLIENT
+    issuer.client_secret = "s3cret"
+    with issuer.served() as served:
         yield served
 
 
 @pytest.fixture
 async def browser(runtime, issuer):
-    issuer.account.claims = {"roles": ["operator"]}
-    issuer.token_overrides = {}
+    issuer.login_claims = {"sub": "kari.saksbehandler", "roles": ["operator"]}
     runtime.settings.env = "production"
     runtime.settings.staff_issuer = issuer.url
     runtime.settings.staff_audience = CLIENT
@@ -82,7 +84,7 @@ async def test_a_callback_from_another_log_in_is_refused(browser, issuer):
 
 
 async def test_a_token_for_another_log_in_is_refused(browser, issuer):
-    issuer.token_overrides = {"nonce": "from-another-log-in"}
+    issuer.login_claims["nonce"] = "from-another-log-in"
     back = await _to_issuer(browser)
     refused = await browser.get(back)
     assert refused.status_code == 400 and "kunne ikke stoles på" in refused.text
@@ -90,14 +92,14 @@ async def test_a_token_for_another_log_in_is_refused(browser, issuer):
 
 
 async def test_a_token_signed_by_another_key_is_refused(browser, issuer):
-    issuer.token_overrides = {"iss": "https://evil.example"}
+    issuer.login_claims["iss"] = "https://evil.example"
     back = await _to_issuer(browser)
     refused = await browser.get(back)
     assert refused.status_code == 400 and "kunne ikke stoles på" in refused.text
 
 
 async def test_an_account_without_a_role_is_not_let_in(browser, issuer):
-    issuer.account.claims = {"roles": []}
+    issuer.login_claims["roles"] = []
     back = await _to_issuer(browser)
     browser.cookies.set("innsyn_lang", "en")
     refused = await browser.get(back)
