@@ -12,13 +12,13 @@ __all__ = ["browser", "issuer"]
 
 
 async def test_the_way_back_cannot_be_replayed(browser, issuer, runtime):
-    issuer.token_overrides = {"jti": "one-token"}
+    issuer.login_claims["jti"] = "one-token"
     back = await _to_issuer(browser)
     flow = browser.cookies.get("innsyn_console_login")
-    grants = dict(issuer.grants)
+    codes = dict(issuer.codes)
     done = await browser.get(back)
     assert done.status_code == 200, done.text
-    issuer.grants.update(grants)  # a lax issuer: the code would work again
+    issuer.codes.update(codes)  # a lax issuer: the code would work again
     transport = httpx.ASGITransport(app=create_app(runtime=runtime))
     async with httpx.AsyncClient(transport=transport, base_url="https://innsyn.test") as thief:
         thief.cookies.set("innsyn_console_login", flow, domain="innsyn.test", path="/console/login")
