@@ -21,9 +21,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_ready(base: str, server: subprocess.Popen[Any]) -> None:
+def wait_ready(base: str, server: subprocess.Popen[Any], *, seconds: float = 30) -> None:
     """Until the served app answers /readyz (the guard only turns a hang into a failure)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + seconds
     while True:
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,14 +14,9 @@ from typing import Any
 
 import httpx
 
-INNSYN = [sys.executable, "-m", "app.cli"]
+from tests.test_smoke_serve import INNSYN, free_port, wait_ready
+
 POLL_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -89,7 +82,7 @@ def running_demo(root: Path, *extra_env: tuple[str, str]) -> Iterator[tuple[Demo
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process)
+        wait_ready(base, process, seconds=POLL_SECONDS)
         tokens = {
             role: subprocess.run(
                 [*INNSYN, "token", "--role", role],
@@ -116,16 +109,3 @@ def running_demo(root: Path, *extra_env: tuple[str, str]) -> Iterator[tuple[Demo
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + POLL_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, "the demo exited before it was ready"
-        assert time.monotonic() < deadline, "the demo did not become ready"
-        time.sleep(0.2)

@@ -3,28 +3,15 @@ sideways scrolling on a phone, the page's language, and screenshots kept as arti
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, FLAGS, needs_chromium
 from tests.reports.test_answer import HEADINGS, answer, assert_in_one_language
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "answer"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="run scripts/system-packages.sh for chromium"
-)
+pytestmark = needs_chromium
 
 
 async def test_the_page_fits_a_phone_and_a_desktop(client, staff, runtime, worker, backend):

@@ -4,29 +4,17 @@ artifacts under ``test-artifacts/pages/``."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, FLAGS, needs_chromium
 from tests.demo.process import Demo, running_demo
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "pages"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-needs_chromium = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="run scripts/system-packages.sh for chromium"
-)
+__all__ = ["needs_chromium"]
 
 
 @pytest.fixture(scope="module")
