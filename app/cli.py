@@ -125,11 +125,13 @@ def worker(
     ] = 25.0,
 ) -> None:
     """Run connector tasks from the shared database until SIGTERM (any number, anywhere)."""
+    import uvloop  # the event loop `serve` runs on too (uvicorn picks it when installed)
+
     from app.jobs.service import run_worker
     from app.logging import configure
 
     configure()
-    asyncio.run(
+    uvloop.run(
         run_worker(
             get_settings(),
             concurrency=concurrency,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from cachetools import TLRUCache
 from jose import jwt
 
 from app.domain.requests import Role
@@ -113,11 +114,26 @@ class JwksCache:
         return self._keys[kid]
 
 
+# A dashboard or a client polling with one token presents the same string again and again:
+# its signature and claims are checked once, and the result kept until the token expires, at
+# most this long (a key the issuer withdraws is not trusted for longer than this).
+VERIFIED_FOR_SECONDS = 60.0
+VERIFIED_TOKENS_KEPT = 4096
+
+
+def _kept_until(_token: str, verified: tuple[Principal, float], now: float) -> float:
+    return min(verified[1], now + VERIFIED_FOR_SECONDS)
+
+
 class StaffTokenVerifier:
     """Verifies staff JWTs: local HS256 tokens in development, the OIDC issuer's in production."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Keyed by the whole token: another string, even one byte off, is verified afresh.
+        self._verified: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
+            maxsize=VERIFIED_TOKENS_KEPT, ttu=_kept_until, timer=time.time
+        )
         # No issuer, no remote tokens: keys alone would accept whatever they signed, for anyone.
         self.jwks = (
             JwksCache(settings.staff_jwks_url, issuer=settings.staff_issuer)
@@ -126,6 +142,16 @@ class StaffTokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        """The caller the token names, once its signature, issuer, audience and times hold."""
+        kept = self._verified.get(token)
+        if kept is not None:
+            return kept[0]
+        principal, expires = await self._verify(token)
+        if expires > time.time():
+            self._verified[token] = (principal, expires)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         header = unverified_header(token)
         alg = header.get("alg")
         if self.jwks is not None and self.settings.staff_issuer and alg in REMOTE_ALGORITHMS:
@@ -140,7 +166,9 @@ class StaffTokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise InvalidToken("the token's subject is empty")
-        return Principal(kind="staff", id=subject, roles=self._roles(claims))
+        expires = claims.get("exp")
+        principal = Principal(kind="staff", id=subject, roles=self._roles(claims))
+        return principal, float(expires) if isinstance(expires, (int, float)) else 0.0
 
     def _decode(self, token: str, key: Any, algorithms: list[str], issuer: str) -> dict[str, Any]:
         return decode(

@@ -85,7 +85,12 @@ async def create_request(
     )
 
 
-@router.get("", summary="List requests", responses=problems(*AUTH, 422))
+@router.get(
+    "",
+    summary="List requests",
+    response_model=RequestPage,
+    responses=problems(*AUTH, 422),
+)
 async def list_requests(
     rt: RuntimeDep,
     session: SessionDep,
@@ -101,7 +106,7 @@ async def list_requests(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> RequestPage:
+) -> Response:
     """Requests, newest first; dashboards poll with ``updated_since``."""
     flt = request_views.ListFilter(
         status=status_,
@@ -114,7 +119,9 @@ async def list_requests(
     items, next_cursor = await request_views.list_page(rt, session, flt, limit=limit, cursor=cursor)
     if q:
         await request_views.record_search(rt, session, staff, q, items)
-    return RequestPage(items=items, next_cursor=next_cursor)
+    # Built here from validated parts, so written as it is (not validated again on the way out).
+    page = RequestPage(items=items, next_cursor=next_cursor)
+    return Response(page.model_dump_json(by_alias=True).encode(), media_type="application/json")
 
 
 @router.get(

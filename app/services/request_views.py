@@ -243,12 +243,15 @@ _SUMMARY_COLUMNS: tuple[Any, ...] = (
 )
 
 
+_SUMMARY_ONLY = load_only(*_SUMMARY_COLUMNS)  # built once: dashboards poll the list
+
+
 async def list_page(
     rt: Runtime, session: AsyncSession, flt: ListFilter, *, limit: int, cursor: str | None
 ) -> tuple[list[RequestSummary], str | None]:
     """Newest first; the cursor is the last id seen (ids sort by creation time)."""
     now = rt.clock.now()
-    query = select(DsrRequest).options(load_only(*_SUMMARY_COLUMNS))
+    query = select(DsrRequest).options(_SUMMARY_ONLY)
     if flt.status is not None:
         query = query.where(DsrRequest.status == flt.status.value)
     if flt.kind is not None:

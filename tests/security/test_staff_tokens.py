@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.security import REMOTE_ALGORITHMS, StaffTokenVerifier, issue_local_token
+from app.domain.requests import Role
+from app.security import REMOTE_ALGORITHMS, InvalidToken, StaffTokenVerifier, issue_local_token
 from app.settings import Settings
 from tests.conftest import DATA_KEY, SIGNING_KEY
 from tests.security.oidc_issuer import Issuer, SigningKey, sign
@@ -216,3 +217,30 @@ async def test_a_verifier_built_with_keys_but_no_issuer_accepts_no_remote_token(
     for token in (remote(issuer), remote(issuer, iss=None)):
         response = await client.get("/v1/requests", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
+
+
+async def test_a_token_seen_before_is_still_refused_once_it_expires(runtime, issuer):
+    """Verified tokens are kept for the next call with the same string, never past ``exp``."""
+    verifier = StaffTokenVerifier(_settings(runtime.settings, issuer, "production"))
+    expires = int(time.time()) + 1
+    token = remote(issuer, exp=expires)
+    assert (await verifier.verify(token)).roles == {Role.operator}
+    assert (await verifier.verify(token)).id == "kari.operator"  # the kept result
+    time.sleep(max(0.0, expires + 1 - time.time()) + 0.05)  # the library counts whole seconds
+    with pytest.raises(InvalidToken):
+        await verifier.verify(token)
+
+
+async def test_a_kept_token_does_not_vouch_for_one_that_differs_from_it(runtime, issuer):
+    verifier = StaffTokenVerifier(_settings(runtime.settings, issuer, "production"))
+    token = remote(issuer)
+    await verifier.verify(token)
+    header, payload, signature = token.split(".")
+    forged_payload = _b64(json.dumps(claims(issuer, roles=["admin"])).encode())
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    for other in (f"{header}.{forged_payload}.{signature}", f"{header}.{payload}.{flipped}"):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(other)
+        with pytest.raises(InvalidToken):  # a refusal is not kept as a pass either
+            await verifier.verify(other)
+    assert (await verifier.verify(token)).roles == {Role.operator}
