@@ -98,6 +98,7 @@ class Worker:
         self._full: set[str] = set()  # connectors that had no free slot at the last claim
         self._backlog: set[str] = set()  # connectors that may have due tasks left unclaimed
         self._deferred: set[asyncio.Task[None]] = set()  # after-commit work of write-backs
+        self._files_started: dict[str, int] = {}  # per task: files its attempt began to store
 
     # -- public ----------------------------------------------------------------------------
 
@@ -255,6 +256,7 @@ class Worker:
             self._waiting.discard(held.id)
             self._lease_until.pop(held.id, None)
             self._watches.pop(held.id, None)
+            self._files_started.pop(held.id, None)
             self._per_connector[held.connector] -= 1
             self._changed.set()
 
@@ -291,7 +293,13 @@ class Worker:
                 self._calling.discard(held.id)
                 self._watches.pop(held.id, None)
         elapsed = time.perf_counter() - started
-        pending = _Pending(AttemptReport(claim=held, owner=self.name, outcome=outcome))
+        report = AttemptReport(
+            claim=held,
+            owner=self.name,
+            outcome=outcome,
+            files_started=self._files_started.pop(held.id, 0),
+        )
+        pending = _Pending(report)
         await self._writes.put(pending)
         try:
             event = await asyncio.shield(pending.done)
@@ -304,6 +312,8 @@ class Worker:
         """Files of a collect stream into the database as the connector yields them."""
 
         async def store(file: FileStream) -> dict[str, Any]:
+            # Counted before it is stored: one that fails half-way is a leftover to remove.
+            self._files_started[held.id] = self._files_started.get(held.id, 0) + 1
             stored = await collected_files.store_stream(
                 self.rt,
                 request_id=held.request_id,

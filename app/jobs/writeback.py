@@ -41,6 +41,7 @@ class AttemptReport:
     claim: Claim
     owner: str
     outcome: Outcome
+    files_started: int = 0  # files the attempt began to store (kept or not)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ async def record_attempts(
     locked = {rid: await requests.get(session, rid, for_update=True) for rid in sorted(by_request)}
     versions.touch(session, locked)  # the tasks' new states show in each request's view
     held = await _held(session, reports)
-    stored = await _stored_blobs(session, list(held))
+    # Only a task run before can have a stored result: attempts only ever grow, and each
+    # attempt writes back at most once (the fence above).
+    stored = await _stored_blobs(session, [t.id for t in held.values() if t.attempts > 1])
     now = rt.clock.now()
     events: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
@@ -91,7 +94,7 @@ async def record_attempts(
             changes.setdefault(request_id, {}).setdefault(event, []).append(
                 _detail(task, values, report.outcome)
             )
-            await _side_effects(rt, session, request, task, report.outcome, now, blobs)
+            await _side_effects(rt, session, request, task, report, now, blobs)
     await _write(session, rows, blobs, stored)
     for request_id, by_event in changes.items():
         request = locked[request_id]
@@ -139,6 +142,8 @@ async def _held(session: AsyncSession, reports: Sequence[AttemptReport]) -> dict
 
 
 async def _stored_blobs(session: AsyncSession, task_ids: list[str]) -> set[str]:
+    if not task_ids:
+        return set()
     rows = await session.exec(
         select(CollectedData.task_id).where(col(CollectedData.task_id).in_(task_ids))
     )
@@ -222,18 +227,21 @@ async def _side_effects(
     session: AsyncSession,
     request: DsrRequest,
     task: _Held,
-    outcome: Outcome,
+    report: AttemptReport,
     now: datetime,
     blobs: list[dict[str, Any]],
 ) -> None:
     """Seal what a collect found; store what a holds check found as legal holds."""
+    outcome = report.outcome
     if not isinstance(outcome, Succeeded):
         return
     if outcome.collected is not None:
-        kept = [
+        kept = {
             f["id"] for r in outcome.collected["records"] for f in r.get("files", []) if "id" in f
-        ]
-        await collected_files.drop_other_attempts(session, task.id, kept)
+        }
+        # A first attempt whose every file is kept left nothing behind to remove.
+        if task.attempts > 1 or report.files_started != len(kept):
+            await collected_files.drop_other_attempts(session, task.id, kept)
         blobs.append(
             {
                 "id": new_id("col"),

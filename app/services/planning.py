@@ -343,14 +343,17 @@ async def advance(
         RequestStatus.awaiting_manual,
     ):
         return
-    if counts is None:
-        counts = await task_counts(session, request.id)
+    outcomes: Sequence[TaskOutcome] | None = None
+    if counts is None:  # one read for both: how far the tasks are, and what they found
+        rows = await _task_rows(session, request.id)
+        counts = dict(Counter((r.phase, r.status) for r in rows))
+        outcomes = rows
     if _erase_phase_due(request, counts):
         await add_tasks(rt, session, await erase_tasks(rt, session, request))
-        counts = await task_counts(session, request.id)
+        counts, outcomes = await task_counts(session, request.id), None
     elif _waiting_erasures_due(request, counts):
         await _replan_waiting_erasures(rt, session, request)
-        counts = await task_counts(session, request.id)
+        counts, outcomes = await task_counts(session, request.id), None
     target = request_status_for(TaskStatus(status) for _phase, status in counts)
     if target is RequestStatus.completed and _awaits_decision(rt, request):
         target = RequestStatus.awaiting_manual  # an approver decides the 21(1) objection
@@ -371,7 +374,7 @@ async def advance(
             )
         return
     if target is RequestStatus.completed:
-        await complete(rt, session, request, SYSTEM, extra=_decisions(request))
+        await complete(rt, session, request, SYSTEM, extra=_decisions(request), tasks=outcomes)
     elif target is RequestStatus.awaiting_manual:
         detail = {"reason": unsearched} if unsearched else None
         await requests.transition(rt, session, request, Action.await_manual, SYSTEM, detail=detail)
@@ -386,11 +389,14 @@ async def complete(
     actor: Principal,
     *,
     extra: dict[str, Any],
+    tasks: Sequence[TaskOutcome] | None = None,
 ) -> None:
     """Record the outcome, tell the recipients (Art. 19) and the person, announce it. With
     ``INNSYN_REVIEW_ANSWERS`` an answer made of the person's data waits for an approver to
-    release it (``services/review.py``) before anyone is told."""
-    tasks = await _outcomes(session, request.id)
+    release it (``services/review.py``) before anyone is told. ``tasks``: every task's
+    outcome, when the caller read them in this unit of work."""
+    if tasks is None:
+        tasks = await _outcomes(session, request.id)
     request.outcome = build_outcome(request, tasks) | extra
     refused = partial_refusals.refused(SubjectVault(rt.cipher).details(request))
     if refused:  # D9: the parts refused, with their codes (the words are sealed)
@@ -449,6 +455,25 @@ async def _outcomes(session: AsyncSession, request_id: str) -> Sequence[TaskOutc
     connection = await session.connection()
     rows = await connection.execute(
         sa_select(col(Task.connector), col(Task.action), col(Task.status), col(Task.result))
+        .where(col(Task.request_id) == request_id)
+        .order_by(col(Task.phase), col(Task.connector), col(Task.action))
+    )
+    return list(rows)
+
+
+async def _task_rows(session: AsyncSession, request_id: str) -> Sequence[Any]:
+    """Every task's phase and outcome columns, in the order ``_outcomes`` gives them (read
+    through the session: task changes still pending are flushed first)."""
+    await session.flush()
+    connection = await session.connection()
+    rows = await connection.execute(
+        sa_select(
+            col(Task.phase),
+            col(Task.connector),
+            col(Task.action),
+            col(Task.status),
+            col(Task.result),
+        )
         .where(col(Task.request_id) == request_id)
         .order_by(col(Task.phase), col(Task.connector), col(Task.action))
     )

@@ -16,7 +16,7 @@ import httpx
 from pydantic import BaseModel
 from sqlmodel import select
 
-from app.connectors.errors import ConnectorPermanentError
+from app.connectors.errors import ConnectorPermanentError, ConnectorTransientError
 from app.connectors.protocol import (
     Capability,
     CollectResult,
@@ -46,9 +46,12 @@ class Scanner:
     config_model: ClassVar[type[BaseModel]] = BaseModel
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.collect})
 
-    def __init__(self, breaks: int = 0, pause: float = 0.0, stall: float = 0.0) -> None:
+    def __init__(
+        self, breaks: int = 0, pause: float = 0.0, stall: float = 0.0, transient: bool = False
+    ) -> None:
         self.name = "scanner"
         self.breaks, self.pause, self.stall = breaks, pause, stall
+        self.transient = transient  # a break that is worth another try
 
     def categories(self) -> Sequence[DataCategory]:
         return [
@@ -74,7 +77,8 @@ class Scanner:
         async def content() -> AsyncIterator[bytes]:
             for start in range(0, len(SCAN), 100_000):
                 if broken and start >= 1_500_000:
-                    raise ConnectorPermanentError("the scanner went away")
+                    error = ConnectorTransientError if self.transient else ConnectorPermanentError
+                    raise error("the scanner went away")
                 await asyncio.sleep(self.stall if start == 1_000_000 else self.pause)
                 yield SCAN[start : start + 100_000]
 
@@ -117,6 +121,21 @@ async def test_a_half_written_file_is_never_listed(client, staff, runtime, worke
     assert [p async for p in collected_files.content(runtime, half.id)] == []
     view = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
     assert [t["status"] for t in view.json()["tasks"]] == ["failed"]
+
+
+async def test_the_next_attempt_removes_what_a_broken_one_left_half_written(
+    client, staff, runtime, worker
+):
+    runtime.connectors = scanner(breaks=1, transient=True)
+    request_id = await filed(client, staff)
+    await worker.run_until_idle()
+    view = await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])
+    assert [(t["status"], t["attempts"]) for t in view.json()["tasks"]] == [("succeeded", 2)]
+    async with runtime.db.session() as session:
+        [kept] = list(await session.exec(select(CollectedFile)))
+        assert kept.complete and kept.attempt == 2
+        chunks = list(await session.exec(select(CollectedFileChunk)))
+    assert {c.file_id for c in chunks} == {kept.id} and len(chunks) == 3
 
 
 async def test_a_stored_file_is_listed_in_every_format_and_in_the_zip(
