@@ -13,6 +13,7 @@ from app import openapi_doc, problems
 from app.jobs.runner import Worker
 from app.jobs.service import BackgroundWorker
 from app.middleware import AccessLog, BodySizeLimit
+from app.middleware_not_modified import NotModified
 from app.middleware_nul import RefuseNul
 from app.routers import answers as answers_router
 from app.routers import apikeys as apikeys_router
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     web.install(app)
     app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NotModified)  # a GET it answers has no body and a plain-id path
     app.add_middleware(AccessLog)
     _add_problem_schema(app)
     return app

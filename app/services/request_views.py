@@ -145,6 +145,12 @@ async def view_etag(rt: Runtime, request_id: str) -> str:
     return f'"{request_id}.v{version}.{lapsed}{".late" if late else ""}"'
 
 
+def etag_matches(etag: str, if_none_match: str) -> bool:
+    """Whether an ``If-None-Match`` list names ``etag`` (weak or strong: a view is the same
+    view either way)."""
+    return etag in (t.strip().removeprefix("W/") for t in if_none_match.split(","))
+
+
 async def _timeline_events(session: AsyncSession, request_id: str) -> list[AuditEvent]:
     """The request's events without the reads of it: the database drops those, so a view
     read a thousand times costs no more to build than one read once."""

@@ -246,3 +246,76 @@ async def test_a_staff_attested_intake_writes_the_request_row_twice_at_most(clie
     assert len(writes) == 1, writes
     assert sum(s.startswith("SELECT webhooks") for s in sent) == 1
     assert sum(s.startswith("SELECT audit_heads") for s in sent) == 1  # the global head
+
+
+async def test_a_poll_is_answered_304_only_to_whom_the_route_would_show_the_view(
+    client, staff, runtime, settings, form_key
+):
+    """Polls are answered before routing; a caller the route refuses gets the route's own
+    answer, never a 304, even holding the view's current tag."""
+    from app.security import issue_local_token
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    no_role = issue_local_token(settings, subject="nobody", roles=[])
+    forged = staff["operator"]["Authorization"][:-4] + "AAAA"
+    callers = {
+        "nobody": ({}, 401),
+        "forged": ({"Authorization": forged}, 401),
+        "not-bearer": ({"Authorization": staff["operator"]["Authorization"][7:]}, 401),
+        "no-role": ({"Authorization": f"Bearer {no_role}"}, 403),
+        "form-key": (form_key, 403),
+    }
+    for name, (headers, status) in callers.items():
+        response = await client.get(
+            f"/v1/requests/{request_id}", headers=headers | {"If-None-Match": tag}
+        )
+        assert response.status_code == status, name
+        assert response.headers["content-type"] == "application/problem+json", name
+    unknown = await poll(client, staff, "req_0000000000000000000000000", tag)
+    assert unknown.status_code == 404
+    for role in ("operator", "approver", "auditor", "admin"):
+        got = await client.get(
+            f"/v1/requests/{request_id}", headers=staff[role] | {"If-None-Match": tag}
+        )
+        assert (got.status_code, got.headers["etag"], got.content) == (304, tag, b"")
+
+
+async def test_a_poll_answered_before_routing_is_logged_as_the_route(client, staff, runtime):
+    from structlog.testing import capture_logs
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    with capture_logs() as logs:
+        assert (await poll(client, staff, request_id, tag)).status_code == 304
+    [line] = [x for x in logs if x["event"] == "http_request"]
+    assert (line["route"], line["status"], line["method"]) == (
+        "/v1/requests/{request_id}",
+        304,
+        "GET",
+    )
+    assert request_id not in str(line)
+
+
+async def test_a_poll_is_answered_without_running_the_route(client, staff, runtime, monkeypatch):
+    from app import middleware_not_modified
+    from app.services import request_views
+
+    runtime.connectors = registry(MemorySystem("crm"))
+    request_id = await create(client, staff)
+    tag = await etag(client, staff, request_id)
+    read, asked = middleware_not_modified.view_etag, []
+
+    async def counted(rt, wanted):  # type: ignore[no-untyped-def]
+        asked.append(wanted)
+        return await read(rt, wanted)
+
+    async def route_ran(*_args):  # type: ignore[no-untyped-def]
+        raise AssertionError("the route answered the poll")
+
+    monkeypatch.setattr(middleware_not_modified, "view_etag", counted)
+    monkeypatch.setattr(request_views, "view_etag", route_ran)
+    assert (await poll(client, staff, request_id, tag)).status_code == 304
+    assert asked == [request_id]
