@@ -159,3 +159,55 @@ async def test_a_letter_out_of_attempts_is_failed_for_staff(runtime, client, sta
     view = (await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
     [ack] = [x for x in view["letters"] if x["kind"] == "acknowledgement"]
     assert (ack["status"], ack["attempts"]) == ("failed", letter_outbox.RETRY.attempts)
+
+
+class _Refusing(Inbox):
+    """A mail server that has no mailbox for one address (550 at RCPT TO)."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, _server, _session, envelope, address, _options):  # type: ignore[no-untyped-def]
+        if address == self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_letters_sent_together_are_each_recorded_as_they_went(runtime, worker, client, staff):
+    """Completion letters of requests finished together leave one by one and are settled
+    together: one refused by the mail server waits for its retry, the others are sent."""
+    from aiosmtpd.controller import Controller
+
+    from tests.security.test_smtp_delivery import free_port
+
+    bounced = "ingen.postkasse@example.no"
+    inbox, port = _Refusing(bounced), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        runtime.mailer = Mailer(
+            sender="personvern@firma.example",
+            smtp_url=f"smtp://127.0.0.1:{port}",
+            outbox=Path("/x"),
+        )
+        runtime.connectors = registry(MemorySystem("crm"))
+        people = [PERSON, bounced, "ola.nordmann@example.no"]
+        ids = [await file_verified(runtime, "access", email=e) for e in people]
+        await worker.run_until_idle()
+    finally:
+        controller.stop()
+    completion = {}
+    for person, request_id in zip(people, ids, strict=True):
+        view = (await client.get(f"/v1/requests/{request_id}", headers=staff["operator"])).json()
+        assert view["status"] == "completed"
+        [letter] = [x for x in view["letters"] if x["kind"] == "completion"]
+        completion[person] = (letter["status"], letter["sent_at"] is not None)
+    assert completion == {
+        PERSON: ("sent", True),
+        "ola.nordmann@example.no": ("sent", True),
+        bounced: ("pending", False),
+    }
+    got = sorted(m["Subject"] for r, m in inbox.messages if r == [PERSON])
+    assert len(got) == 2  # the acknowledgement and the answer

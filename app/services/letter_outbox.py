@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,8 +82,7 @@ async def queue(
     queued.append(row)
 
     async def send_queued() -> None:
-        for claimed in session.info.pop(_QUEUED, []):
-            await _send(rt, claimed)
+        await _send_all(rt, session.info.pop(_QUEUED, []))
 
     after_commit(session, "letters", send_queued)
     return row
@@ -193,43 +192,65 @@ async def _claim(rt: Runtime) -> OutgoingLetter | None:
 
 
 async def _send(rt: Runtime, row: OutgoingLetter) -> int:
-    letter_id = row.id
+    return await _send_all(rt, [row])
+
+
+async def _send_all(rt: Runtime, rows: list[OutgoingLetter]) -> int:
+    """Send claimed letters one after the other, then record how each went in one unit of
+    work (a write-back that finished twenty requests settles their twenty letters at once).
+    Returns how many left."""
+    if not rows:
+        return 0
+    tried = [(row, await _deliver(rt, row)) for row in rows]
+    await _settle(rt, tried)
+    return sum(1 for _row, reason in tried if reason is None)
+
+
+async def _deliver(rt: Runtime, row: OutgoingLetter) -> str | None:
+    """None once the letter has left, else why not (the error's type: no personal data)."""
     assert row.content_ciphertext is not None
     content: dict[str, Any] = rt.cipher.open(row.content_ciphertext, purpose=_purpose(row.id))
     letter = Letter(subject=content["subject"], body=content["body"])
     try:
-        await rt.mailer.send(content["to"], letter, message_id=f"<{letter_id}@innsyn>")
+        await rt.mailer.send(content["to"], letter, message_id=f"<{row.id}@innsyn>")
     except Exception as exc:  # noqa: BLE001 - any failure to send is retried later
-        await _settle(rt, row, type(exc).__name__)
-        return 0
-    await _settle(rt, row, None)
-    return 1
+        return type(exc).__name__
+    return None
 
 
-async def _settle(rt: Runtime, row: OutgoingLetter, reason: str | None) -> None:
-    """Sent (its address and text dropped: only the facts stay), or tried again later, or
-    ``failed`` once out of attempts."""
+async def _settle(rt: Runtime, tried: list[tuple[OutgoingLetter, str | None]]) -> None:
+    """Each letter sent (its address and text dropped: only the facts stay), or tried again
+    later, or ``failed`` once out of attempts."""
     now = rt.clock.now()
-    error = None if reason is None else f"the mail could not be sent ({reason})"
-    values = OUTBOX.settle(row, now, error).values()
-    if reason is None:
-        values.update(sent_at=now, content_ciphertext=None)
-    else:
-        final = values["status"] == LetterStatus.failed
-        log.warning("letter_not_sent", letter_id=row.id, error_type=reason, final=final)
     async with rt.db.session() as session:
-        await session.exec(
-            update(OutgoingLetter).where(col(OutgoingLetter.id) == row.id).values(**values)
-        )
-        await _touch(session, row.request_id, now)
+        for row, reason in tried:
+            error = None if reason is None else f"the mail could not be sent ({reason})"
+            values = OUTBOX.settle(row, now, error).values()
+            if reason is None:
+                values.update(sent_at=now, content_ciphertext=None)
+            else:
+                final = values["status"] == LetterStatus.failed
+                log.warning("letter_not_sent", letter_id=row.id, error_type=reason, final=final)
+            await session.exec(
+                update(OutgoingLetter).where(col(OutgoingLetter.id) == row.id).values(**values)
+            )
+        await _touch_all(session, {row.request_id for row, _reason in tried}, now)
 
 
 async def _touch(session: AsyncSession, request_id: str, now: datetime) -> None:
     """A letter's change is a change of its request, for dashboards polling updated_since."""
-    await session.exec(
+    await _touch_all(session, {request_id}, now)
+
+
+async def _touch_all(session: AsyncSession, request_ids: set[str], now: datetime) -> None:
+    """Row by row in id order, as every unit of work locks requests: two never wait on
+    each other in a circle."""
+    connection = await session.connection()
+    await connection.execute(
         update(DsrRequest)
-        .where(col(DsrRequest.id) == request_id)
-        .values(updated_at=now, version=col(DsrRequest.version) + 1)
+        .where(col(DsrRequest.id) == bindparam("request_id"))
+        .values(updated_at=now, version=col(DsrRequest.version) + 1),
+        [{"request_id": request_id} for request_id in sorted(request_ids)],
     )
 
 
