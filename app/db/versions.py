@@ -22,7 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db.models import (
     AnswerLink,
-    AuditEvent,
     DsrRequest,
     LegalHold,
     OutgoingLetter,
@@ -59,9 +58,6 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, DsrRequest):
             changes.ids.add(obj.id)
-        elif isinstance(obj, AuditEvent):
-            if obj.request_id and not obj.action.startswith(READ_PREFIX):
-                changes.ids.add(obj.request_id)
         elif isinstance(obj, (Task, OutgoingLetter, RecipientNotice, AnswerLink)):
             changes.ids.add(obj.request_id)
         elif isinstance(obj, LegalHold):

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import text
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db import versions
 from app.db.models import AuditEvent, AuditHead, DsrRequest
 from app.domain.audit import (
     GENESIS,
@@ -57,10 +58,20 @@ class _Heads:
     streams: dict[str, AuditHead] = field(default_factory=dict)
 
 
-# Keyed weakly by the transaction: the lock on the global head holds until it ends, so later
-# appends in it need neither the lock nor the heads again (a request's creation appends
-# several events). Gone with the transaction.
+@dataclass
+class _Pending:
+    """Events a transaction recorded and has not chained yet, and the streams it began."""
+
+    events: list[AuditEvent] = field(default_factory=list)
+    new_streams: set[str] = field(default_factory=set)
+
+
+# Both keyed weakly by the transaction and gone with it. Events are chained (numbered and
+# hashed into their stream and the global chain) only when the transaction commits: the lock
+# on the global head, which every writer needs, is then held for a few statements and the
+# commit, not for the whole unit of work.
 _heads: WeakKeyDictionary[SessionTransaction, _Heads] = WeakKeyDictionary()
+_pending: WeakKeyDictionary[SessionTransaction, _Pending] = WeakKeyDictionary()
 
 
 async def append(
@@ -75,28 +86,22 @@ async def append(
     detail: dict[str, Any] | None = None,
     new_stream: bool = False,
 ) -> AuditEvent:
-    """Add one event to its stream's chain and the global chain. Callers never pass personal
-    data in ``detail``. ``new_stream``: the request was filed in this transaction, so its
-    stream has no head yet (nothing to read)."""
-    key = key_of(session)
+    """Record one event; it joins its stream's chain and the global chain as the unit of work
+    commits (``chain`` does it sooner). Callers never pass personal data in ``detail``.
+    ``new_stream``: the request was filed in this transaction, so its stream has no head yet
+    (nothing to read)."""
+    key_of(session)  # no key, no event: fail here, not at the commit
     stream = request_id or SYSTEM_STREAM
     await session.connection()  # begins the transaction, if it has not begun
     transaction = session.sync_session.get_transaction()
     assert transaction is not None
-    heads = _heads.get(transaction)
-    if heads is None:
-        heads = _heads[transaction] = _Heads(await _locked_global_head(session))
-    stream_head = heads.streams.get(stream)
-    if stream_head is None and new_stream and request_id is not None:
-        stream_head = heads.streams[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
-        session.add(stream_head)
-    elif stream_head is None:
-        stream_head = heads.streams[stream] = await _stream_head(session, stream)
-    global_head = heads.global_head
-    event = AuditEvent(
+    pending = _pending.setdefault(transaction, _Pending())
+    if new_stream and request_id is not None:
+        pending.new_streams.add(stream)
+    recorded = AuditEvent(
         stream=stream,
-        seq=stream_head.seq + 1,
-        global_seq=global_head.seq + 1,
+        seq=0,
+        global_seq=0,
         request_id=request_id,
         at=at,
         actor=actor,
@@ -104,23 +109,58 @@ async def append(
         from_status=from_status,
         to_status=to_status,
         detail=detail or {},
-        prev_hash=stream_head.hash,
-        global_prev_hash=global_head.hash,
+        prev_hash="",
+        global_prev_hash="",
         hash="",
     )
-    event.hash = key.event_hash(event.prev_hash, event.global_prev_hash, hashed_fields(event))
-    session.add(event)
-    stream_head.seq, stream_head.hash = event.seq, event.hash
-    global_head.seq, global_head.hash = event.global_seq, event.hash
-    # Written with the unit of work's next flush (a query, or the commit): a transaction that
-    # records several events inserts them together and moves each head once.
-    return event
+    pending.events.append(recorded)
+    if request_id is not None and not action.startswith(versions.READ_PREFIX):
+        versions.touch(session, [request_id])  # its timeline shows the event
+    return recorded
 
 
-async def _locked_global_head(session: AsyncSession) -> AuditHead:
-    """Lock the global head for this transaction (PostgreSQL: the row; SQLite already
-    serialises writers with BEGIN IMMEDIATE) and read it. Only this row is locked, and always
-    first, so appends never deadlock on each other."""
+async def chain(session: AsyncSession) -> None:
+    """Chain what this unit of work recorded so far now (to read it back, or to sign the
+    head it makes), rather than at the commit."""
+    await session.run_sync(_chain)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    _chain(session)
+
+
+def _chain(session: Session) -> None:
+    """Number and hash the pending events under the global head's lock (PostgreSQL: the row;
+    SQLite already serialises writers with ``BEGIN IMMEDIATE``). Only this row is locked, and
+    always before any stream head, so chaining units of work never deadlock on each other."""
+    transaction = session.get_transaction()
+    pending = _pending.pop(transaction, None) if transaction is not None else None
+    if not pending or not pending.events:
+        return
+    key = session.info.get(AUDIT_KEY_INFO)
+    assert isinstance(key, AuditKey)  # checked when each event was recorded
+    assert transaction is not None
+    heads = _heads.get(transaction)
+    if heads is None:
+        heads = _heads[transaction] = _Heads(_locked_global_head(session))
+    wanted = {e.stream for e in pending.events} - set(heads.streams)
+    for stream in wanted & pending.new_streams:
+        heads.streams[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
+        session.add(heads.streams[stream])
+    heads.streams.update(_stream_heads(session, wanted - pending.new_streams))
+    global_head = heads.global_head
+    for one in pending.events:
+        stream_head = heads.streams[one.stream]
+        one.seq, one.global_seq = stream_head.seq + 1, global_head.seq + 1
+        one.prev_hash, one.global_prev_hash = stream_head.hash, global_head.hash
+        one.hash = key.event_hash(one.prev_hash, one.global_prev_hash, hashed_fields(one))
+        stream_head.seq, stream_head.hash = one.seq, one.hash
+        global_head.seq, global_head.hash = one.global_seq, one.hash
+    session.add_all(pending.events)
+
+
+def _locked_global_head(session: Session) -> AuditHead:
     query = (
         select(AuditHead)
         .where(AuditHead.stream == GLOBAL_STREAM)
@@ -128,35 +168,39 @@ async def _locked_global_head(session: AsyncSession) -> AuditHead:
         .execution_options(populate_existing=True)
     )
     with session.no_autoflush:  # the heads are all this reads: pending changes wait
-        head = (await session.exec(query)).first()
-    if head is None:  # a new database: create the row; racing replicas agree on one
-        await session.exec(  # type: ignore[call-overload]
-            text(
-                "INSERT INTO audit_heads (stream, seq, hash) VALUES (:stream, 0, :hash) "
-                "ON CONFLICT (stream) DO NOTHING"
-            ),
-            params={"stream": GLOBAL_STREAM, "hash": GENESIS},
+        head = session.execute(query).scalars().first()
+        if head is None:  # a new database: create the row; racing replicas agree on one
+            session.execute(
+                text(
+                    "INSERT INTO audit_heads (stream, seq, hash) VALUES (:stream, 0, :hash) "
+                    "ON CONFLICT (stream) DO NOTHING"
+                ),
+                {"stream": GLOBAL_STREAM, "hash": GENESIS},
+            )
+            head = session.execute(query).scalars().one()
+    return head
+
+
+def _stream_heads(session: Session, streams: set[str]) -> dict[str, AuditHead]:
+    """Read under the global lock, which every writer of stream heads holds; a stream never
+    written to starts at the genesis hash."""
+    found: dict[str, AuditHead] = {}
+    if streams:
+        query = (
+            select(AuditHead)
+            .where(col(AuditHead.stream).in_(sorted(streams)))
+            .execution_options(populate_existing=True)
         )
-        head = (await session.exec(query)).one()
-    return head
-
-
-async def _stream_head(session: AsyncSession, stream: str) -> AuditHead:
-    """Read under the global lock, which every writer of stream heads holds."""
-    query = (
-        select(AuditHead)
-        .where(AuditHead.stream == stream)
-        .execution_options(populate_existing=True)
-    )
-    with session.no_autoflush:  # a head not yet read in this transaction has no changes
-        head = (await session.exec(query)).first()
-    if head is None:
-        head = AuditHead(stream=stream, seq=0, hash=GENESIS)
-        session.add(head)
-    return head
+        with session.no_autoflush:  # a head not yet read in this transaction has no changes
+            found = {h.stream: h for h in session.execute(query).scalars()}
+    for stream in streams - set(found):
+        found[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
+        session.add(found[stream])
+    return found
 
 
 async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
+    await chain(session)
     rows = await session.exec(
         select(AuditEvent).where(AuditEvent.stream == stream).order_by(col(AuditEvent.seq))
     )
@@ -177,6 +221,7 @@ def link(event: AuditEvent) -> Link:
 
 
 async def head_of(session: AsyncSession, stream: str) -> Head | None:
+    await chain(session)
     row = (
         await session.exec(select(AuditHead.seq, AuditHead.hash).where(AuditHead.stream == stream))
     ).first()

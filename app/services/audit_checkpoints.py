@@ -17,6 +17,7 @@ async def take(session: AsyncSession, *, at: datetime, actor: str) -> AuditCheck
     """Append ``audit.checkpoint`` and sign the global head it becomes: the checkpoint covers
     its own event, so deleting the record of taking it is caught too."""
     event = await audit.append(session, at=at, actor=actor, action="audit.checkpoint")
+    await audit.chain(session)  # numbered and hashed now: the checkpoint signs that head
     key = audit.key_of(session)
     checkpoint = Checkpoint(global_seq=event.global_seq, hash=event.hash, at=at, key_id=key.key_id)
     row = AuditCheckpoint(

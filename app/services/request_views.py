@@ -153,7 +153,9 @@ def etag_matches(etag: str, if_none_match: str) -> bool:
 
 async def _timeline_events(session: AsyncSession, request_id: str) -> list[AuditEvent]:
     """The request's events without the reads of it: the database drops those, so a view
-    read a thousand times costs no more to build than one read once."""
+    read a thousand times costs no more to build than one read once. What this unit of work
+    recorded is chained first, so it shows."""
+    await audit.chain(session)
     rows = await session.exec(
         select(AuditEvent)
         .where(

@@ -122,3 +122,62 @@ async def test_appends_in_one_and_in_later_transactions_keep_one_chain(runtime):
     assert [e.seq for e in events] == list(range(1, 22))
     assert [e.action for e in events[-3:]] == ["first", "other", "first.again"]
     assert audit.verify(key, events) == []
+
+
+async def test_an_open_unit_of_work_keeps_no_other_from_recording(runtime, backend):
+    """Events are chained as their unit of work commits: one still open (a slow write-back)
+    does not hold the global chain, so another commits its events meanwhile, first."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from app.services import audit
+
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one writer in at a time (BEGIN IMMEDIATE) by design")
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+
+    async def quick() -> None:
+        async with runtime.db.session() as session:
+            await audit.append(session, at=at, actor="system", action="quick")
+
+    async with runtime.db.session() as slow:
+        await audit.append(slow, at=at, actor="system", action="slow")
+        await asyncio.wait_for(quick(), timeout=10)
+    async with runtime.db.session() as session:
+        events = await audit.events_for(session, stream=audit.SYSTEM_STREAM)
+        key = audit.key_of(session)
+    assert [e.action for e in events] == ["quick", "slow"]
+    assert [e.global_seq for e in events] == sorted(e.global_seq for e in events)
+    assert audit.verify(key, events) == []
+
+
+async def test_what_a_unit_of_work_recorded_shows_in_it_before_the_commit(client, staff, runtime):
+    from datetime import UTC, datetime
+
+    from app.services import audit, request_views, requests
+
+    created = await client.post(
+        "/v1/requests",
+        json={
+            "kind": "access",
+            "subject": {"email": "kari@example.no"},
+            "verification": {"method": "staff", "note": "known customer"},
+        },
+        headers=staff["operator"],
+    )
+    request_id = created.json()["id"]
+    async with runtime.db.session() as session:
+        request = await requests.get(session, request_id)
+        await audit.append(
+            session,
+            at=datetime.now(UTC),
+            actor="staff:operator-1",
+            action="request.note_added",
+            request_id=request_id,
+        )
+        view = await request_views.staff_view(runtime, session, request)
+        assert view.timeline[-1].action == "request.note_added"
+        trail = await audit.events_for(session, stream=request_id)
+        assert audit.verify(audit.key_of(session), trail) == []
