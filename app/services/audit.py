@@ -8,6 +8,9 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -51,11 +54,19 @@ def hashed_fields(event: AuditEvent) -> dict[str, Any]:
 
 
 @dataclass
+class _Head:
+    """Where a chain ends: its last sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass
 class _Heads:
     """The heads a transaction holds: the global one (locked) and each stream it wrote to."""
 
-    global_head: AuditHead
-    streams: dict[str, AuditHead] = field(default_factory=dict)
+    global_head: _Head
+    streams: dict[str, _Head] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,8 +143,8 @@ def _chain_at_commit(session: Session) -> None:
 
 def _chain(session: Session) -> None:
     """Number and hash the pending events under the global head's lock (PostgreSQL: the row;
-    SQLite already serialises writers with ``BEGIN IMMEDIATE``). Only this row is locked, and
-    always before any stream head, so chaining units of work never deadlock on each other."""
+    SQLite already serialises writers with ``BEGIN IMMEDIATE``), then write them and the
+    heads they move: three statements, the first of which takes the lock."""
     transaction = session.get_transaction()
     pending = _pending.pop(transaction, None) if transaction is not None else None
     if not pending or not pending.events:
@@ -141,14 +152,21 @@ def _chain(session: Session) -> None:
     key = session.info.get(AUDIT_KEY_INFO)
     assert isinstance(key, AuditKey)  # checked when each event was recorded
     assert transaction is not None
+    postgres = session.get_bind().dialect.name == "postgresql"
+    streams = {e.stream for e in pending.events}
     heads = _heads.get(transaction)
+    wanted = streams - pending.new_streams - (set(heads.streams) if heads else set())
     if heads is None:
-        heads = _heads[transaction] = _Heads(_locked_global_head(session))
-    wanted = {e.stream for e in pending.events} - set(heads.streams)
-    for stream in wanted & pending.new_streams:
-        heads.streams[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
-        session.add(heads.streams[stream])
-    heads.streams.update(_stream_heads(session, wanted - pending.new_streams))
+        global_head, found = _lock_heads(session, wanted, postgres=postgres)
+        heads = _heads[transaction] = _Heads(global_head)
+        heads.streams.update(found)
+        wanted -= set(found)
+    if wanted:  # not read under the lock (or not there then): read now, or start them
+        found = _read_heads(session, wanted)
+        heads.streams.update(found)
+        heads.streams.update({s: _Head(0, GENESIS) for s in wanted - set(found)})
+    for stream in pending.new_streams - set(heads.streams):
+        heads.streams[stream] = _Head(0, GENESIS)
     global_head = heads.global_head
     for one in pending.events:
         stream_head = heads.streams[one.stream]
@@ -157,19 +175,43 @@ def _chain(session: Session) -> None:
         one.hash = key.event_hash(one.prev_hash, one.global_prev_hash, hashed_fields(one))
         stream_head.seq, stream_head.hash = one.seq, one.hash
         global_head.seq, global_head.hash = one.global_seq, one.hash
-    session.add_all(pending.events)
-
-
-def _locked_global_head(session: Session) -> AuditHead:
-    query = (
-        select(AuditHead)
-        .where(AuditHead.stream == GLOBAL_STREAM)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    session.add_all(pending.events)  # inserted together by the next flush (the commit's)
+    moved = [{"stream": GLOBAL_STREAM, "seq": global_head.seq, "hash": global_head.hash}]
+    moved += [
+        {"stream": s, "seq": heads.streams[s].seq, "hash": heads.streams[s].hash}
+        for s in sorted(streams)
+    ]
+    upsert = (pg_insert if postgres else sqlite_insert)(AuditHead)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["stream"],
+            set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash},
+        ),
+        moved,
     )
-    with session.no_autoflush:  # the heads are all this reads: pending changes wait
-        head = session.execute(query).scalars().first()
-        if head is None:  # a new database: create the row; racing replicas agree on one
+
+
+_HEAD_COLUMNS = (col(AuditHead.stream), col(AuditHead.seq), col(AuditHead.hash))
+
+
+def _lock_heads(
+    session: Session, streams: set[str], *, postgres: bool
+) -> tuple[_Head, dict[str, _Head]]:
+    """Lock the global head and read it with the heads of ``streams``, in one statement. The
+    rows are locked in the order of their names, where the global row (``*``) comes first:
+    every chaining unit of work locks the global row before any stream's, so none waits for
+    another in a circle. A stream's head read here is current: it is written only under the
+    global lock, and a locked row is read as it is once the lock is had."""
+    query = (
+        sa_select(*_HEAD_COLUMNS)
+        .where(col(AuditHead.stream).in_(sorted({GLOBAL_STREAM} | streams)))
+        .with_for_update()
+    )
+    if postgres:
+        query = query.order_by(col(AuditHead.stream).collate("C"))
+    with session.no_autoflush:
+        found = {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
+        if GLOBAL_STREAM not in found:  # a new database: racing replicas agree on one row
             session.execute(
                 text(
                     "INSERT INTO audit_heads (stream, seq, hash) VALUES (:stream, 0, :hash) "
@@ -177,26 +219,15 @@ def _locked_global_head(session: Session) -> AuditHead:
                 ),
                 {"stream": GLOBAL_STREAM, "hash": GENESIS},
             )
-            head = session.execute(query).scalars().one()
-    return head
+            found = {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
+    return found.pop(GLOBAL_STREAM), found
 
 
-def _stream_heads(session: Session, streams: set[str]) -> dict[str, AuditHead]:
-    """Read under the global lock, which every writer of stream heads holds; a stream never
-    written to starts at the genesis hash."""
-    found: dict[str, AuditHead] = {}
-    if streams:
-        query = (
-            select(AuditHead)
-            .where(col(AuditHead.stream).in_(sorted(streams)))
-            .execution_options(populate_existing=True)
-        )
-        with session.no_autoflush:  # a head not yet read in this transaction has no changes
-            found = {h.stream: h for h in session.execute(query).scalars()}
-    for stream in streams - set(found):
-        found[stream] = AuditHead(stream=stream, seq=0, hash=GENESIS)
-        session.add(found[stream])
-    return found
+def _read_heads(session: Session, streams: set[str]) -> dict[str, _Head]:
+    """Heads read under the global lock this unit of work holds already."""
+    query = sa_select(*_HEAD_COLUMNS).where(col(AuditHead.stream).in_(sorted(streams)))
+    with session.no_autoflush:
+        return {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
 
 
 async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
