@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, text, update
+from sqlalchemy import bindparam, case, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import versions
 from app.db.models import DsrRequest, Task
 from app.db.models.tasks import TaskAction, TaskStatus
+from app.db.types import UTCDateTime
 from app.domain.requests import RequestStatus
 
 NOTIFY_CHANNEL = "innsyn_tasks"
@@ -45,7 +46,7 @@ class Claim:
         return f"{self.id}.{self.attempt}"
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: Any) -> Any:
     pending = (col(Task.status) == TaskStatus.pending.value) & (col(Task.next_attempt_at) <= now)
     abandoned = (
         (col(Task.status) == TaskStatus.running.value)
@@ -55,41 +56,31 @@ def _claimable(now: datetime) -> Any:
     return pending | abandoned
 
 
-async def claim(
-    session: AsyncSession,
-    *,
-    owner: str,
-    now: datetime,
-    lease_seconds: float,
-    limit: int,
-    connectors: Collection[str],
-    exclude: Collection[str] = (),
-) -> list[Claim]:
-    """Lease up to ``limit`` due tasks of ``connectors`` (a worker only claims what it can
-    run); a task whose previous worker stopped heartbeating is due again."""
-    if limit <= 0 or not connectors:
-        return []
+def _claim_statement(*, excluding: bool) -> Any:
+    """The claim, built once (a worker claims many times a second under load): only the
+    bound values change between claims."""
+    now: Any = bindparam("now", type_=UTCDateTime())
     working = select(DsrRequest.id).where(col(DsrRequest.status).in_(WORKING_REQUESTS))
     candidates = (
         select(Task.id)
         .where(
             _claimable(now),
-            col(Task.connector).in_(list(connectors)),
+            col(Task.connector).in_(bindparam("connectors", expanding=True)),
             col(Task.request_id).in_(working),
         )
         .order_by(col(Task.next_attempt_at), col(Task.id))
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=Task)
     )
-    if exclude:
-        candidates = candidates.where(col(Task.id).not_in(list(exclude)))
-    statement = (
+    if excluding:
+        candidates = candidates.where(col(Task.id).not_in(bindparam("exclude", expanding=True)))
+    return (
         update(Task)
         .where(col(Task.id).in_(candidates.scalar_subquery()))
         .values(
             status=TaskStatus.running.value,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            lease_owner=bindparam("owner"),
+            lease_expires_at=bindparam("lease_expires_at", type_=UTCDateTime()),
             attempts=col(Task.attempts) + 1,
             # Claimed while still "running": the previous attempt's worker vanished.
             interrupted_attempts=col(Task.interrupted_attempts)
@@ -109,7 +100,37 @@ async def claim(
             col(Task.interrupted_attempts),
         )
     )
-    rows = (await session.exec(statement)).all()
+
+
+_CLAIM = _claim_statement(excluding=False)
+_CLAIM_EXCLUDING = _claim_statement(excluding=True)
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    owner: str,
+    now: datetime,
+    lease_seconds: float,
+    limit: int,
+    connectors: Collection[str],
+    exclude: Collection[str] = (),
+) -> list[Claim]:
+    """Lease up to ``limit`` due tasks of ``connectors`` (a worker only claims what it can
+    run); a task whose previous worker stopped heartbeating is due again."""
+    if limit <= 0 or not connectors:
+        return []
+    params: dict[str, Any] = {
+        "now": now,
+        "owner": owner,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds),
+        "limit": limit,
+        "connectors": list(connectors),
+    }
+    if exclude:
+        params["exclude"] = list(exclude)
+    connection = await session.connection()
+    rows = (await connection.execute(_CLAIM_EXCLUDING if exclude else _CLAIM, params)).all()
     versions.touch(session, {r[1] for r in rows})  # the tasks show as running in their views
     return sorted(
         (

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -181,17 +181,29 @@ def _chain(session: Session) -> None:
         {"stream": s, "seq": heads.streams[s].seq, "hash": heads.streams[s].hash}
         for s in sorted(streams)
     ]
-    upsert = (pg_insert if postgres else sqlite_insert)(AuditHead)
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["stream"],
-            set_={"seq": upsert.excluded.seq, "hash": upsert.excluded.hash},
-        ),
-        moved,
-    )
+    session.execute(_UPSERT_HEADS[postgres], moved)
 
 
 _HEAD_COLUMNS = (col(AuditHead.stream), col(AuditHead.seq), col(AuditHead.hash))
+_STREAMS: Any = bindparam("streams", expanding=True)
+_READ_HEADS = sa_select(*_HEAD_COLUMNS).where(col(AuditHead.stream).in_(_STREAMS))
+# PostgreSQL locks the rows in the order they are sorted in; the global row (``*``) first.
+_LOCK_HEADS = {
+    True: _READ_HEADS.order_by(col(AuditHead.stream).collate("C")).with_for_update(),
+    False: _READ_HEADS.with_for_update(),
+}
+_PG_UPSERT = pg_insert(AuditHead)
+_SQLITE_UPSERT = sqlite_insert(AuditHead)
+_UPSERT_HEADS: dict[bool, Any] = {
+    True: _PG_UPSERT.on_conflict_do_update(
+        index_elements=["stream"],
+        set_={"seq": _PG_UPSERT.excluded.seq, "hash": _PG_UPSERT.excluded.hash},
+    ),
+    False: _SQLITE_UPSERT.on_conflict_do_update(
+        index_elements=["stream"],
+        set_={"seq": _SQLITE_UPSERT.excluded.seq, "hash": _SQLITE_UPSERT.excluded.hash},
+    ),
+}
 
 
 def _lock_heads(
@@ -202,15 +214,9 @@ def _lock_heads(
     every chaining unit of work locks the global row before any stream's, so none waits for
     another in a circle. A stream's head read here is current: it is written only under the
     global lock, and a locked row is read as it is once the lock is had."""
-    query = (
-        sa_select(*_HEAD_COLUMNS)
-        .where(col(AuditHead.stream).in_(sorted({GLOBAL_STREAM} | streams)))
-        .with_for_update()
-    )
-    if postgres:
-        query = query.order_by(col(AuditHead.stream).collate("C"))
+    names = {"streams": sorted({GLOBAL_STREAM} | streams)}
     with session.no_autoflush:
-        found = {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
+        found = {r[0]: _Head(r[1], r[2]) for r in session.execute(_LOCK_HEADS[postgres], names)}
         if GLOBAL_STREAM not in found:  # a new database: racing replicas agree on one row
             session.execute(
                 text(
@@ -219,15 +225,15 @@ def _lock_heads(
                 ),
                 {"stream": GLOBAL_STREAM, "hash": GENESIS},
             )
-            found = {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
+            found = {r[0]: _Head(r[1], r[2]) for r in session.execute(_LOCK_HEADS[postgres], names)}
     return found.pop(GLOBAL_STREAM), found
 
 
 def _read_heads(session: Session, streams: set[str]) -> dict[str, _Head]:
     """Heads read under the global lock this unit of work holds already."""
-    query = sa_select(*_HEAD_COLUMNS).where(col(AuditHead.stream).in_(sorted(streams)))
     with session.no_autoflush:
-        return {r[0]: _Head(r[1], r[2]) for r in session.execute(query)}
+        rows = session.execute(_READ_HEADS, {"streams": sorted(streams)})
+        return {r[0]: _Head(r[1], r[2]) for r in rows}
 
 
 async def events_for(session: AsyncSession, *, stream: str) -> list[AuditEvent]:
