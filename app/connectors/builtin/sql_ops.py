@@ -92,9 +92,15 @@ async def collect_table(
     keys = bound.key_columns(table)
     wanted = [*table.key, *(c.name for c in table.columns if c.name not in table.key)]
     columns = [bound.column(table.name, name) for name in wanted]
-    stmt = select(*columns).where(where).order_by(*keys).execution_options(yield_per=batch_size)
+    stmt = select(*columns).where(where).order_by(*keys)
+    # Most people have a few rows per table: one plain read finds them all (a round trip),
+    # and only a person with more than a batch is read again, a batch at a time.
+    first = (await conn.execute(stmt.limit(batch_size + 1))).mappings().all()
+    if len(first) <= batch_size:
+        return [record for row in first for record in row_records(table, row)]
+    del first
     records: list[Record] = []
-    result = await conn.stream(stmt)
+    result = await conn.stream(stmt.execution_options(yield_per=batch_size))
     async for partition in result.mappings().partitions():
         for row in partition:
             records.extend(row_records(table, row))
