@@ -40,6 +40,8 @@ class _Changes:
     # A hold shows on every request of the person it is about (matched by keyed hashes).
     email_hashes: set[str] = field(default_factory=set)
     national_id_hashes: set[str] = field(default_factory=set)
+    # Filed in this unit of work: no one can hold a tag of them yet, so nothing to raise.
+    created: set[str] = field(default_factory=set)
 
 
 def _changes(session: Session) -> _Changes:
@@ -55,6 +57,9 @@ def touch(session: AsyncSession, request_ids: Iterable[str | None]) -> None:
 @event.listens_for(Session, "before_flush")
 def _collect(session: Session, _context: Any, _instances: Any) -> None:
     changes = _changes(session)
+    for obj in session.new:
+        if isinstance(obj, DsrRequest):
+            changes.created.add(obj.id)
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, DsrRequest):
             changes.ids.add(obj.id)
@@ -73,7 +78,10 @@ def _collect(session: Session, _context: Any, _instances: Any) -> None:
 def _bump(session: Session) -> None:
     session.flush()  # what is still pending is collected first
     changes: _Changes | None = session.info.pop(_KEY, None)
-    if changes is None or not (changes.ids or changes.email_hashes or changes.national_id_hashes):
+    if changes is None:
+        return
+    changes.ids -= changes.created
+    if not (changes.ids or changes.email_hashes or changes.national_id_hashes):
         return
     if not (changes.email_hashes or changes.national_id_hashes):  # the usual case: by id
         _raise_by_id(session, sorted(changes.ids))

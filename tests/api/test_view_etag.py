@@ -227,7 +227,8 @@ async def test_a_304_is_one_statement_and_no_unit_of_work(client, staff, runtime
 
 async def test_a_staff_attested_intake_writes_the_request_row_twice_at_most(client, staff, runtime):
     """Inserted, then updated once as it stands at the flush before its tasks (not once per
-    step: verified, started); the version bump at commit is the only other write to it."""
+    step: verified, started). Its version is not raised at the commit (filed in that unit of
+    work, no one can hold a tag of it): only the letter's sending raises it, afterwards."""
     from sqlalchemy import event
 
     runtime.connectors = registry(MemorySystem("crm"))
@@ -244,6 +245,8 @@ async def test_a_staff_attested_intake_writes_the_request_row_twice_at_most(clie
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
     writes = [s for s in sent if s.startswith("UPDATE requests SET") and "version" not in s]
     assert len(writes) == 1, writes
+    raises = [s for s in sent if s.startswith("UPDATE requests SET") and "version" in s]
+    assert len(raises) == 1 and "updated_at" in raises[0], raises  # the letter's, not the commit's
     assert sum(s.startswith("SELECT webhooks") for s in sent) == 1
     assert sum(s.startswith("SELECT audit_heads") for s in sent) == 1  # the global head
 
