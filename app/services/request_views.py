@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, text
-from sqlalchemy.orm import load_only
+from sqlalchemy import Row, bindparam, func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,12 +42,13 @@ from app.security import Principal
 from app.services import answer_links, audit, holds, letter_outbox, recipient_notices, tasks
 from app.services.requests import get
 from app.services.subjects import SubjectVault
-from app.store.pages import newest_first, prefixed_b64
+from app.store.pages import Page, newest_first, prefixed_b64
 
 READ_PREFIX = "read."
 
 
-def summary(request: DsrRequest, now: datetime) -> RequestSummary:
+def summary(request: DsrRequest | Row[Any], now: datetime) -> RequestSummary:
+    """What a list shows of a request (from the request, or from its summary columns)."""
     extended = request.extended_legal_date
     return RequestSummary(
         id=request.id,
@@ -251,7 +252,9 @@ _SUMMARY_COLUMNS: tuple[Any, ...] = (
 )
 
 
-_SUMMARY_ONLY = load_only(*_SUMMARY_COLUMNS)  # built once: dashboards poll the list
+# The columns as rows, not objects: a dashboard polls the list, and a row costs a fraction of
+# a loaded object (no identity map, no instance state).
+_SUMMARY_ROWS = sa_select(*_SUMMARY_COLUMNS)
 
 
 async def list_page(
@@ -259,7 +262,7 @@ async def list_page(
 ) -> tuple[list[RequestSummary], str | None]:
     """Newest first; the cursor is the last id seen (ids sort by creation time)."""
     now = rt.clock.now()
-    query = select(DsrRequest).options(_SUMMARY_ONLY)
+    query: Any = _SUMMARY_ROWS
     if flt.status is not None:
         query = query.where(DsrRequest.status == flt.status.value)
     if flt.kind is not None:
@@ -274,7 +277,7 @@ async def list_page(
         query = query.where(DsrRequest.updated_at > flt.updated_since)
     if flt.q:
         query = query.where(_identifier_match(rt, flt.q))
-    page = await newest_first(
+    page: Page[Row[Any]] = await newest_first(
         session, query, DsrRequest.id, limit=limit, cursor=cursor, spelling=CURSOR
     )
     return [summary(r, now) for r in page.items], page.next_cursor
