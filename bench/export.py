@@ -43,6 +43,7 @@ import yaml
 from pydantic import SecretStr
 
 from bench.crm import _free_port, asyncpg_url, psql
+from tests.test_smoke_serve import wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "export.json"
@@ -154,19 +155,6 @@ def token(workdir: Path, signing_key: str) -> str:
     return issue_local_token(settings, subject="bench", roles=[Role.operator])
 
 
-def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, "innsyn serve exited"
-        assert time.monotonic() < deadline, "innsyn serve did not become ready"
-        time.sleep(0.2)
-
-
 def collect(base: str, staff: dict[str, str], pid: int) -> tuple[dict[str, Any], float]:
     body = {
         "kind": "access",
@@ -255,7 +243,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         try:
             base = f"http://127.0.0.1:{api_port}"
-            wait_ready(base, server)
+            wait_ready(base, server, seconds=60)
             idle_mb = status_kb(server.pid, "VmRSS") / 1024
             staff = {"Authorization": f"Bearer {token(workdir, signing_key)}"}
             print("collecting…", flush=True)

@@ -80,31 +80,21 @@ def _bump(session: Session) -> None:
     changes: _Changes | None = session.info.pop(_KEY, None)
     if changes is None:
         return
-    changes.ids -= changes.created
-    if not (changes.ids or changes.email_hashes or changes.national_id_hashes):
-        return
-    if not (changes.email_hashes or changes.national_id_hashes):  # the usual case: by id
-        _raise_by_id(session, sorted(changes.ids))
-        return
-    matches = [col(DsrRequest.id).in_(sorted(changes.ids))]
+    ids = changes.ids
+    if changes.email_hashes or changes.national_id_hashes:  # a hold: every request it covers
+        ids |= _covered(session, changes)
+    if ids := ids - changes.created:
+        _raise_by_id(session, sorted(ids))
+
+
+def _covered(session: Session, changes: _Changes) -> set[str]:
+    """The requests of the people a changed hold is about (by their keyed hashes)."""
+    matches = []
     if changes.email_hashes:
         matches.append(col(DsrRequest.email_hash).in_(sorted(changes.email_hashes)))
     if changes.national_id_hashes:
         matches.append(col(DsrRequest.national_id_hash).in_(sorted(changes.national_id_hashes)))
-    targets = select(col(DsrRequest.id)).where(or_(*matches)).order_by(col(DsrRequest.id))
-    if session.get_bind().dialect.name != "postgresql":  # SQLite: one writer, nothing waits
-        _raise(session, targets.scalar_subquery())
-        return
-    # PostgreSQL: this unit of work may hold the audit chain's lock by now, so it must never
-    # wait for a request row another one holds (that one may be waiting for the chain):
-    # rows locked elsewhere are skipped here and raised right after the commit instead.
-    if changes.email_hashes or changes.national_id_hashes:
-        wanted = set(session.execute(targets).scalars())
-    else:
-        wanted = set(changes.ids)
-    raised = _raise(session, targets.with_for_update(skip_locked=True).scalar_subquery())
-    if left := wanted - raised:
-        session.info[LEFT_KEY] = sorted(left)
+    return set(session.execute(select(col(DsrRequest.id)).where(or_(*matches))).scalars())
 
 
 def _raise_statement(*, skip_locked: bool) -> Any:
@@ -140,18 +130,6 @@ def _raise_by_id(session: Session, ids: list[str]) -> None:
     session.info.pop(_KEY, None)
     if postgres and (left := set(ids) - raised):
         session.info[LEFT_KEY] = sorted(left)
-
-
-def _raise(session: Session, ids: Any) -> set[str]:
-    result = session.execute(
-        update(DsrRequest)
-        .where(col(DsrRequest.id).in_(ids))
-        .values(version=col(DsrRequest.version) + 1)
-        .returning(col(DsrRequest.id))
-        .execution_options(synchronize_session=False)
-    )
-    session.info.pop(_KEY, None)  # the statement itself must not count as a change
-    return set(result.scalars())
 
 
 async def raise_left(session: AsyncSession, ids: list[str]) -> None:

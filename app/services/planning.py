@@ -345,7 +345,7 @@ async def advance(
         return
     outcomes: Sequence[TaskOutcome] | None = None
     if counts is None:  # one read for both: how far the tasks are, and what they found
-        rows = await _task_rows(session, request.id)
+        rows = await _outcomes(session, request.id)
         counts = dict(Counter((r.phase, r.status) for r in rows))
         outcomes = rows
     if _erase_phase_due(request, counts):
@@ -450,20 +450,9 @@ def _decisions(request: DsrRequest) -> dict[str, Any]:
     }
 
 
-async def _outcomes(session: AsyncSession, request_id: str) -> Sequence[TaskOutcome]:
-    """What the outcome is built from: four columns per task, no ORM objects."""
-    connection = await session.connection()
-    rows = await connection.execute(
-        sa_select(col(Task.connector), col(Task.action), col(Task.status), col(Task.result))
-        .where(col(Task.request_id) == request_id)
-        .order_by(col(Task.phase), col(Task.connector), col(Task.action))
-    )
-    return list(rows)
-
-
-async def _task_rows(session: AsyncSession, request_id: str) -> Sequence[Any]:
-    """Every task's phase and outcome columns, in the order ``_outcomes`` gives them (read
-    through the session: task changes still pending are flushed first)."""
+async def _outcomes(session: AsyncSession, request_id: str) -> Sequence[Any]:
+    """What the outcome is built from, and what tells how far the tasks are: five columns
+    per task, no ORM objects (task changes still pending are flushed first)."""
     await session.flush()
     connection = await session.connection()
     rows = await connection.execute(

@@ -3,6 +3,8 @@ page a forged form gets."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +28,9 @@ CENTRE = "/personvern/"
 CONSOLE = "/console/"
 
 
+ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 def install(app: FastAPI) -> None:
     @app.get("/static/brand.css", include_in_schema=False)
     async def brand_css(request: Request) -> Response:
@@ -43,29 +48,10 @@ def install(app: FastAPI) -> None:
     async def home() -> RedirectResponse:
         return RedirectResponse(CENTRE, status_code=307)
 
-    @app.exception_handler(FormRefused)
-    async def not_a_form(request: Request, _: FormRefused) -> Response:
-        return get_pages(request).problem(
-            request,
-            area="common",
-            status_code=400,
-            title="form_refused_title",
-            detail="form_refused_detail",
-            back=request.url.path,
-            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
-        )
-
-    @app.exception_handler(CsrfRefused)
-    async def forged(request: Request, _: CsrfRefused) -> Response:
-        return get_pages(request).problem(
-            request,
-            area="common",
-            status_code=403,
-            title="forged_title",
-            detail="forged_detail",
-            back=request.url.path,
-            framable=request.url.path.startswith(CENTRE),  # the centre's own frame only
-        )
+    app.add_exception_handler(
+        FormRefused, _refused(400, "form_refused_title", "form_refused_detail")
+    )
+    app.add_exception_handler(CsrfRefused, _refused(403, "forged_title", "forged_detail"))
 
     @app.exception_handler(Shown)
     async def shown(_: Request, exc: Shown) -> Response:
@@ -99,3 +85,21 @@ def install(app: FastAPI) -> None:
     app.include_router(request_router)
     app.include_router(actions_router)
     app.include_router(oidc_router)
+
+
+def _refused(status_code: int, title: str, detail: str) -> ExceptionHandler:
+    """A refused form (malformed, or without its CSRF token) as a page, not a JSON problem:
+    back to the page it came from, in the centre's own frame when it came from there."""
+
+    async def refused(request: Request, _: Exception) -> Response:
+        return get_pages(request).problem(
+            request,
+            area="common",
+            status_code=status_code,
+            title=title,
+            detail=detail,
+            back=request.url.path,
+            framable=request.url.path.startswith(CENTRE),
+        )
+
+    return refused
